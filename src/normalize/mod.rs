@@ -1,0 +1,369 @@
+//! Folding text for matching, with a map back to the original.
+//!
+//! Phrases and transcripts go through the same [`fold_into`], so a lexicon entry and the words a
+//! customer said compare equal whenever a person would say they are the same words:
+//!
+//! - compatibility decomposition (NFKD, per character): full-width `Ａ` → `a`, half-width `ｶ` →
+//!   `カ`, ligatures `ﬁ` → `fi`;
+//! - Unicode lower case, and `ß` → `ss`, `đ` → `d`;
+//! - Latin combining accents (U+0300–U+036F) and Arabic harakat and tatweel are removed, so
+//!   `ja liguei` = `já liguei` and `اتصلت` = `اتَّصَلْتُ`; marks that carry meaning in other
+//!   scripts (Devanagari matras, Japanese dakuten) are kept;
+//! - every run of whitespace and punctuation becomes one space (none at the start or end), but an
+//!   apostrophe inside a word is kept (`don't`; `’` and `ʼ` become `'`);
+//! - spaces between two characters of scripts written without spaces (Han, Kana, Hangul) are
+//!   removed, so `전화 했었는데` = `전화했었는데`.
+//!
+//! The folded text is used only to find matches; every hit is reported on the original text
+//! through [`Folded::orig_span`].
+//!
+//! Invariant (tested with properties): `orig` has one entry per folded byte plus one, it is
+//! non-decreasing, and every entry is a char boundary of the original text. Folding is
+//! idempotent: folding folded text changes nothing.
+//!
+//! Cost: one pass, no allocation once the buffers have grown (they are reused per thread); ASCII
+//! bytes take a branch-light fast path, which is most of the input in most languages' ASR
+//! output.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// Folded text and the map from each of its bytes back to the original text.
+///
+/// Reused across turns: [`fold_into`] clears it first.
+#[derive(Clone, Debug, Default)]
+pub struct Folded {
+    /// The folded text.
+    pub text: String,
+    /// `orig[i]` is the byte offset in the original text of the character that produced folded
+    /// byte `i`; `orig[text.len()]` is the end of the last character that produced output.
+    pub orig: Vec<u32>,
+}
+
+impl Folded {
+    /// An empty buffer.
+    pub fn new() -> Folded {
+        Folded::default()
+    }
+
+    /// Maps a span of the folded text to the span of original text that produced it.
+    ///
+    /// The end maps to the start of whatever produced the next folded byte, so trailing
+    /// punctuation that folded into a separator is not included in the span.
+    pub fn orig_span(&self, folded_start: usize, folded_end: usize) -> (usize, usize) {
+        let start = self.orig[folded_start] as usize;
+        let end = (self.orig[folded_end] as usize).max(start);
+        (start, end)
+    }
+}
+
+/// Folds `text` into `out` (cleared first). See the module docs for what folding does.
+pub fn fold_into(text: &str, out: &mut Folded) {
+    out.text.clear();
+    out.orig.clear();
+    out.text.reserve(text.len());
+    out.orig.reserve(text.len() + 1);
+    let mut state = FoldState {
+        out,
+        pending_space: None,
+        last: Last::Start,
+        last_end: 0,
+        end_before_apostrophe: 0,
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            state.ascii(b, i);
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("i is on a char boundary");
+        state.non_ascii(c, i);
+        i += c.len_utf8();
+    }
+    // A trailing separator is dropped; the end sentinel is the end of the last kept character.
+    let end = state.last_end;
+    state.out.orig.push(end as u32);
+}
+
+/// Folds a phrase (or any short text) into a new `String`, for building automata and lookups.
+pub fn fold(text: &str) -> String {
+    let mut out = Folded::new();
+    fold_into(text, &mut out);
+    out.text
+}
+
+/// What the last emitted character was, for the spacing and apostrophe rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Start,
+    /// A word character of a script that separates words with spaces.
+    Spaced,
+    /// A character of a script written without spaces (Han, Kana, Hangul).
+    Unspaced,
+    /// A word-internal apostrophe.
+    Apostrophe,
+}
+
+struct FoldState<'a> {
+    out: &'a mut Folded,
+    /// Where a separator run started, if one is pending (emitted lazily before the next word).
+    pending_space: Option<usize>,
+    last: Last,
+    /// End (exclusive) in the original of the last character that produced output.
+    last_end: usize,
+    /// `last_end` before a pending apostrophe, restored if the apostrophe is un-emitted.
+    end_before_apostrophe: usize,
+}
+
+impl FoldState<'_> {
+    #[inline]
+    fn ascii(&mut self, b: u8, at: usize) {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' => self.word_byte(b, at, at + 1),
+            b'A'..=b'Z' => self.word_byte(b + 32, at, at + 1),
+            b'\'' | b'`' => self.apostrophe(at, at + 1),
+            _ => self.separator(at),
+        }
+    }
+
+    #[inline]
+    fn word_byte(&mut self, b: u8, at: usize, end: usize) {
+        self.flush_space(false);
+        self.out.text.push(b as char);
+        self.out.orig.push(at as u32);
+        self.last = Last::Spaced;
+        self.last_end = end;
+    }
+
+    #[inline]
+    fn separator(&mut self, at: usize) {
+        if self.last == Last::Apostrophe {
+            // An apostrophe not followed by a word character is punctuation: un-emit it.
+            self.out.text.pop();
+            self.out.orig.pop();
+            self.last = Last::Spaced;
+            self.last_end = self.end_before_apostrophe;
+        }
+        if self.pending_space.is_none() && self.last != Last::Start {
+            self.pending_space = Some(at);
+        }
+    }
+
+    fn apostrophe(&mut self, at: usize, end: usize) {
+        if self.last == Last::Spaced && self.pending_space.is_none() {
+            self.out.text.push('\'');
+            self.out.orig.push(at as u32);
+            self.end_before_apostrophe = self.last_end;
+            self.last = Last::Apostrophe;
+            self.last_end = end;
+        } else {
+            self.separator(at);
+        }
+    }
+
+    /// Emits a pending separator as one space, unless both sides are unspaced scripts.
+    #[inline]
+    fn flush_space(&mut self, next_unspaced: bool) {
+        if let Some(at) = self.pending_space.take()
+            && !(next_unspaced && self.last == Last::Unspaced)
+        {
+            self.out.text.push(' ');
+            self.out.orig.push(at as u32);
+        }
+    }
+
+    fn non_ascii(&mut self, c: char, at: usize) {
+        let end = at + c.len_utf8();
+        if is_hangul_syllable(c) {
+            // NFKD would split syllables into jamo: keep them whole (both sides alike).
+            self.emit_char(c, at, end, true);
+            return;
+        }
+        match c {
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => return self.apostrophe(at, end),
+            'ß' | 'ẞ' => {
+                self.emit_char('s', at, end, false);
+                self.emit_char('s', at, end, false);
+                return;
+            }
+            'đ' | 'Đ' => return self.emit_char('d', at, end, false),
+            'ø' | 'Ø' => return self.emit_char('o', at, end, false),
+            'ł' | 'Ł' => return self.emit_char('l', at, end, false),
+            _ => {}
+        }
+        decompose_compatible(c, |d| {
+            for l in d.to_lowercase() {
+                self.folded_char(l, at, end);
+            }
+        });
+    }
+
+    /// One character after decomposition and lower-casing.
+    fn folded_char(&mut self, c: char, at: usize, end: usize) {
+        if c.is_ascii() {
+            let b = c as u8;
+            match b {
+                b'a'..=b'z' | b'0'..=b'9' => self.word_byte(b, at, end),
+                b'\'' => self.apostrophe(at, end),
+                _ => self.separator(at),
+            }
+            return;
+        }
+        if is_removed_mark(c) {
+            return;
+        }
+        if c.is_alphanumeric() || is_combining_mark(c) {
+            self.emit_char(c, at, end, is_unspaced_script(c));
+        } else {
+            self.separator(at);
+        }
+    }
+
+    fn emit_char(&mut self, c: char, at: usize, end: usize, unspaced: bool) {
+        if self.last == Last::Apostrophe && unspaced {
+            self.separator(at);
+        }
+        self.flush_space(unspaced);
+        let mut buf = [0u8; 4];
+        let s = c.encode_utf8(&mut buf);
+        self.out.text.push_str(s);
+        for _ in 0..s.len() {
+            self.out.orig.push(at as u32);
+        }
+        self.last = if unspaced { Last::Unspaced } else { Last::Spaced };
+        self.last_end = end;
+    }
+}
+
+/// Marks removed by folding: Latin combining accents, Arabic harakat, superscript alef and
+/// tatweel. Their removal is what makes matching accent-insensitive.
+#[inline]
+fn is_removed_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}')
+}
+
+#[inline]
+fn is_hangul_syllable(c: char) -> bool {
+    matches!(c, '\u{AC00}'..='\u{D7A3}')
+}
+
+/// Scripts written without spaces between words: no word-boundary checks, and spaces between
+/// two of their characters are dropped (ASR engines insert them inconsistently).
+#[inline]
+pub fn is_unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{1100}'..='\u{11FF}'   // Hangul Jamo
+        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{3130}'..='\u{318F}' // Hangul compatibility Jamo
+        | '\u{31F0}'..='\u{31FF}' // Katakana extensions
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7A3}' // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+        | '\u{20000}'..='\u{2FA1F}'
+        | '\u{3005}' | '\u{3006}')
+}
+
+/// Whether `c` continues a word in folded text (for word-boundary checks).
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '\'' || is_combining_mark(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    struct Case {
+        name: &'static str,
+        text: &'static str,
+        expect: &'static str,
+    }
+
+    const CASES: &[Case] = &[
+        Case { name: "ascii case and punctuation", text: "I called, YESTERDAY!!", expect: "i called yesterday" },
+        Case { name: "runs of spaces", text: "  i   called \t again ", expect: "i called again" },
+        Case { name: "apostrophe inside word kept", text: "I don't know", expect: "i don't know" },
+        Case { name: "curly apostrophe", text: "I don’t know", expect: "i don't know" },
+        Case { name: "quote marks are punctuation", text: "'hello' there", expect: "hello there" },
+        Case { name: "portuguese accents", text: "Já liguei três vezes", expect: "ja liguei tres vezes" },
+        Case { name: "decomposed accents", text: "Ja\u{301} liguei", expect: "ja liguei" },
+        Case { name: "german sharp s", text: "Straße", expect: "strasse" },
+        Case { name: "vietnamese d bar and tones", text: "Tôi đã gọi", expect: "toi da goi" },
+        Case { name: "full width latin", text: "ＡＢＣ１２３", expect: "abc123" },
+        Case { name: "half width katakana", text: "ｶﾀｶﾅ", expect: "カタカナ" },
+        Case { name: "korean spacing removed", text: "전화 했었는데요", expect: "전화했었는데요" },
+        Case { name: "korean punctuation between hangul", text: "네, 알겠습니다", expect: "네알겠습니다" },
+        Case { name: "chinese spaces removed", text: "我 上次 打过 电话。", expect: "我上次打过电话" },
+        Case { name: "mixed scripts keep the space", text: "我 called", expect: "我 called" },
+        Case { name: "arabic harakat removed", text: "اتَّصَلْتُ", expect: "اتصلت" },
+        Case { name: "arabic tatweel removed", text: "مـــرحبا", expect: "مرحبا" },
+        Case { name: "devanagari matras kept", text: "मैंने कॉल किया", expect: "मैंने कॉल किया" },
+        Case { name: "hinglish", text: "Maine PEHLE bhi call kiya tha", expect: "maine pehle bhi call kiya tha" },
+        Case { name: "empty", text: "", expect: "" },
+        Case { name: "only punctuation", text: "?!.", expect: "" },
+    ];
+
+    #[test]
+    fn fold_table() {
+        for case in CASES {
+            assert_eq!(fold(case.text), case.expect, "case {:?}", case.name);
+        }
+    }
+
+    #[test]
+    fn spans_map_back_to_the_original_words() {
+        let text = "Well, I CALLED yesterday!";
+        let mut f = Folded::new();
+        fold_into(text, &mut f);
+        let at = f.text.find("i called").unwrap();
+        let (s, e) = f.orig_span(at, at + "i called".len());
+        assert_eq!(&text[s..e], "I CALLED");
+        let at = f.text.find("yesterday").unwrap();
+        let (s, e) = f.orig_span(at, at + "yesterday".len());
+        assert_eq!(&text[s..e], "yesterday");
+    }
+
+    #[test]
+    fn spans_cover_accented_and_wide_characters() {
+        let text = "eu JÁ liguei — ＯＫ";
+        let mut f = Folded::new();
+        fold_into(text, &mut f);
+        let at = f.text.find("ja liguei").unwrap();
+        let (s, e) = f.orig_span(at, at + "ja liguei".len());
+        assert_eq!(&text[s..e], "JÁ liguei");
+        let at = f.text.find("ok").unwrap();
+        let (s, e) = f.orig_span(at, at + 2);
+        assert_eq!(&text[s..e], "ＯＫ");
+    }
+
+    proptest! {
+        #[test]
+        fn offset_map_is_monotonic_and_on_char_boundaries(text in "\\PC{0,40}") {
+            let mut f = Folded::new();
+            fold_into(&text, &mut f);
+            prop_assert_eq!(f.orig.len(), f.text.len() + 1);
+            for w in f.orig.windows(2) {
+                prop_assert!(w[0] <= w[1]);
+            }
+            for &o in &f.orig {
+                prop_assert!(text.is_char_boundary(o as usize));
+            }
+        }
+
+        #[test]
+        fn folding_is_idempotent(text in "\\PC{0,40}") {
+            let once = fold(&text);
+            prop_assert_eq!(fold(&once), once.clone());
+        }
+
+        #[test]
+        fn folding_mixed_scripts_is_idempotent(text in "[a-zA-Z가-힣ぁ-んア-ン一-龥éàüß ,.!?'’]{0,30}") {
+            let once = fold(&text);
+            prop_assert_eq!(fold(&once), once.clone());
+        }
+    }
+}
