@@ -21,4 +21,5 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod report;
+pub mod scan;
 pub mod score;

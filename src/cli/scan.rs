@@ -1,0 +1,190 @@
+//! `fcrscan scan PATH... --out DIR`: the nightly job.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use fcrscan::ingest::time::utc_date;
+use fcrscan::lexicon::Lexicon;
+use fcrscan::output::manifest::{LexiconInfo, RunManifest};
+use fcrscan::output::rows::TranscriptPolicy;
+use fcrscan::pipeline::{Progress, ScanOptions, run_scan};
+use fcrscan::scan::Scanner;
+
+use super::exit::Exit;
+use super::ui::{self, ProgressView};
+
+/// Scan transcripts into a Parquet dataset.
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:\n  fcrscan scan samples --out out\n  fcrscan scan /data/transcripts/2026-11-23/ --out /data/fcr --jobs 8\n  fcrscan scan calls.jsonl.gz --phrases my-phrases.tsv --out out --quiet")]
+pub struct ScanArgs {
+    /// Transcript files or directories (walked recursively).
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+
+    /// Output dataset directory (created if missing; an existing dataset is updated).
+    ///
+    /// Tables are written as Hive-partitioned Parquet: DIR/calls/call_date=YYYY-MM-DD/part-*.parquet,
+    /// DIR/hits/…, DIR/turns/…, DIR/rejects/part-*.parquet, and a manifest DIR/runs/<run-id>.json.
+    /// Calls already in DIR with the same call_id are replaced, never duplicated.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+
+    /// Lexicon directory or .tsv/.csv phrase table (default: the embedded lexicons).
+    ///
+    /// A directory is laid out as phrases/<language>/<category>.txt (see docs/LEXICONS.md); a
+    /// table has a header row naming the columns phrase, category and language.
+    #[arg(long, value_name = "PATH")]
+    phrases: Option<PathBuf>,
+
+    /// Worker threads; 0 means one per available core.
+    ///
+    /// Memory grows with the thread count by about one chunk of input per thread (default
+    /// batches of 8 MiB in all), not with the corpus.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    jobs: usize,
+
+    /// Which calls get their transcript written to DIR/turns (for the review report).
+    ///
+    /// flagged: calls with a repeat-contact or escalation cue, or customer sentiment ≤ -0.5.
+    /// The turns table holds unredacted text: protect it like the transcripts themselves.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Transcripts::Flagged)]
+    transcripts: Transcripts,
+
+    /// Read every file as this format instead of detecting it (see `fcrscan formats`).
+    #[arg(long, value_name = "NAME")]
+    format: Option<String>,
+
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Transcripts {
+    Flagged,
+    All,
+    None,
+}
+
+/// How many per-record problems are printed before pointing to the rejects table.
+const REJECTS_SHOWN: usize = 5;
+
+/// Runs a scan.
+pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let lexicon = match &args.phrases {
+        Some(p) => Lexicon::load(p).with_context(|| format!("loading lexicon {}", p.display()))?,
+        None => Lexicon::embedded().context("loading the embedded lexicons")?,
+    };
+    let phrase_count = lexicon.phrases.len();
+    let lexicon_source = lexicon.source.clone();
+    let speaker_labels = lexicon.speaker_labels.clone();
+    let scanner = Scanner::new(lexicon).context("compiling the lexicon")?;
+    let jobs = if args.jobs == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { args.jobs };
+    let run_id = new_run_id();
+    let mut options = ScanOptions::new(jobs, run_id.clone());
+    options.transcripts = match args.transcripts {
+        Transcripts::Flagged => TranscriptPolicy::Flagged,
+        Transcripts::All => TranscriptPolicy::All,
+        Transcripts::None => TranscriptPolicy::None,
+    };
+    options.ingest.speaker_labels = speaker_labels;
+    options.ingest.forced_format = args.format.clone();
+
+    let progress = Progress::default();
+    let view = ProgressView::start(args.quiet);
+    let done = AtomicBool::new(false);
+    let report = std::thread::scope(|scope| {
+        if view.is_shown() {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    view.update(&progress);
+                    std::thread::sleep(ui::TICK);
+                }
+            });
+        }
+        let result = run_scan(&args.paths, &args.out, &scanner, &options, &progress);
+        done.store(true, Ordering::Relaxed);
+        result
+    });
+    view.finish();
+    let report = report.with_context(|| format!("scanning into {}", args.out.display()))?;
+
+    let manifest = RunManifest {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: fcrscan::output::manifest::schema_version().to_string(),
+        run_id: run_id.clone(),
+        started_at: started_at_rfc3339(),
+        lexicon: LexiconInfo { source: lexicon_source, fingerprint: scanner.fingerprint.clone(), phrases: phrase_count },
+        inputs: args.paths.iter().map(|p| p.display().to_string()).collect(),
+        settings: [
+            ("jobs".to_string(), jobs.to_string()),
+            ("transcripts".to_string(), format!("{:?}", args.transcripts).to_lowercase()),
+        ]
+        .into(),
+        accounting_balanced: report.counts.is_balanced(),
+        counts: report.counts.clone(),
+        rows_written: report.rows_written.clone(),
+        rows_replaced: report.rows_replaced.clone(),
+        timings_ms: report.timings_ms.clone(),
+    };
+    let manifest_path = manifest.write(&args.out).context("writing the run manifest")?;
+
+    if !args.quiet {
+        for r in report.first_rejects.iter().take(REJECTS_SHOWN) {
+            eprintln!("fcrscan: {}: {}", ui::sanitize(&r.source.to_string()), ui::sanitize(&r.reason.to_string()));
+        }
+        let c = &report.counts;
+        if c.records_rejected as usize > REJECTS_SHOWN {
+            eprintln!("fcrscan: … and {} more rejected records: see {}", c.records_rejected as usize - REJECTS_SHOWN, args.out.join("rejects").display());
+        }
+        eprintln!("{}", summary(&report.counts, &args.out, &manifest_path, started.elapsed().as_secs_f64()));
+    }
+    anyhow::ensure!(report.counts.is_balanced(), "internal accounting error: records read != written + rejected ({:?})", report.counts);
+    Ok(if report.counts.records_rejected > 0 { Exit::SomeRejected } else { Exit::Clean })
+}
+
+fn summary(c: &fcrscan::aggregate::RunCounts, out: &std::path::Path, manifest: &std::path::Path, secs: f64) -> String {
+    let hits: Vec<String> = c.hits_by_category.iter().filter(|(k, _)| !k.starts_with("topic_")).map(|(k, v)| format!("{k} {v}")).collect();
+    let flagged: Vec<String> = c.calls_flagged.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let mut s = format!(
+        "fcrscan: scanned {} file(s), {:.1} MB in {:.2}s: {} records read = {} calls written + {} rejected. Hits: {}. Calls flagged: {}.",
+        c.files,
+        c.bytes_read as f64 / 1e6,
+        secs,
+        c.records_read,
+        c.calls_written,
+        c.records_rejected,
+        if hits.is_empty() { "none".into() } else { hits.join(", ") },
+        if flagged.is_empty() { "none".into() } else { flagged.join(", ") },
+    );
+    if !c.rejected_by_reason.is_empty() {
+        let mut reasons: Vec<(&String, &u64)> = c.rejected_by_reason.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: Vec<String> = reasons.iter().take(3).map(|(k, v)| format!("{k} {v}")).collect();
+        s.push_str(&format!(" Top reject reasons: {}.", top.join(", ")));
+    }
+    s.push_str(&format!(" Output: {} (manifest {}).", out.display(), manifest.display()));
+    s
+}
+
+/// A run id that sorts by time and is unique enough for one output directory:
+/// `20261123T101500Z-3fa9c1`.
+fn new_run_id() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let date = utc_date(secs * 1_000_000).replace('-', "");
+    let tod = secs.rem_euclid(86_400);
+    let salt = (now.subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xff_ffff;
+    format!("{date}T{:02}{:02}{:02}Z-{salt:06x}", tod / 3600, tod / 60 % 60, tod % 60)
+}
+
+fn started_at_rfc3339() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let tod = now.rem_euclid(86_400);
+    format!("{}T{:02}:{:02}:{:02}Z", utc_date(now * 1_000_000), tod / 3600, tod / 60 % 60, tod % 60)
+}

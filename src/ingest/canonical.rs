@@ -1,0 +1,187 @@
+//! fcrscan's canonical JSON: one call per JSON Lines record, or one per `.json` file.
+//!
+//! `{"call_id", "customer_id"?, "agent_id"?, "queue"?, "channel"?, "language"?, "started_at"?,
+//! "duration_s"?, "turns": [{"speaker", "start_s"?, "end_s"?, "text"}]}`; unknown fields are
+//! ignored. Parsing borrows from the input buffer (`Cow`), so text without JSON escapes is copied
+//! once, into the [`Call`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::reject::RejectReason;
+use super::time::parse_rfc3339_us;
+use crate::model::{Call, SourceRef, Speaker, Turn};
+
+#[derive(Deserialize)]
+struct RawCall<'a> {
+    #[serde(default, borrow, deserialize_with = "id_string")]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "id_string")]
+    customer_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "id_string")]
+    agent_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    queue: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    language: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    started_at: Option<Cow<'a, str>>,
+    #[serde(default)]
+    duration_s: Option<f64>,
+    #[serde(default, borrow)]
+    turns: Option<Vec<RawTurn<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RawTurn<'a> {
+    #[serde(default, borrow)]
+    speaker: Option<Cow<'a, str>>,
+    #[serde(default)]
+    start_s: Option<f64>,
+    #[serde(default)]
+    end_s: Option<f64>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+/// Whether `bytes` looks like a canonical call object (has `"turns"` and `"call_id"` keys), for
+/// format detection of `.json` files.
+pub fn looks_canonical(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(1 << 20)];
+    contains(head, b"\"turns\"") && contains(head, b"\"call_id\"")
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Parses one canonical record. On failure returns the reason and the call_id when readable.
+pub fn parse_call(bytes: &[u8], source: SourceRef) -> Result<Call, (RejectReason, Option<String>)> {
+    let raw: RawCall<'_> = serde_json::from_slice(bytes).map_err(|e| (json_reason(&e, bytes), None))?;
+    let call_id = match raw.call_id.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => return Err((RejectReason::MissingCallId, None)),
+    };
+    let fail = |reason| Err((reason, Some(call_id.clone())));
+    let started_at_us = match raw.started_at.as_deref() {
+        None | Some("") => None,
+        Some(s) => match parse_rfc3339_us(s) {
+            Some(us) => Some(us),
+            None => return fail(RejectReason::InvalidField(format!("started_at {s:?} is not an RFC 3339 timestamp"))),
+        },
+    };
+    if raw.duration_s.is_some_and(|d| !d.is_finite() || d < 0.0) {
+        return fail(RejectReason::InvalidField("duration_s must be a non-negative number".into()));
+    }
+    let raw_turns = raw.turns.unwrap_or_default();
+    let mut turns = Vec::with_capacity(raw_turns.len());
+    for t in raw_turns {
+        let Some(text) = t.text else { continue };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let label = t.speaker.as_deref().unwrap_or("");
+        turns.push(Turn {
+            speaker: Speaker::from_label(label),
+            speaker_label: label.to_string(),
+            start_s: t.start_s.filter(|s| s.is_finite()),
+            end_s: t.end_s.filter(|s| s.is_finite()),
+            text: text.into_owned(),
+            confidence: None,
+            word_count: None,
+        });
+    }
+    if turns.is_empty() {
+        return fail(RejectReason::EmptyTurns);
+    }
+    let owned = |s: Option<Cow<'_, str>>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut call = Call::new(call_id, source, turns);
+    call.customer_id = owned(raw.customer_id);
+    call.agent_id = owned(raw.agent_id);
+    call.queue = owned(raw.queue);
+    call.channel = owned(raw.channel);
+    call.language_tag = owned(raw.language);
+    call.started_at_us = started_at_us;
+    call.duration_s = raw.duration_s;
+    Ok(call)
+}
+
+fn json_reason(e: &serde_json::Error, bytes: &[u8]) -> RejectReason {
+    if std::str::from_utf8(bytes).is_err() && e.is_syntax() {
+        return RejectReason::InvalidUtf8;
+    }
+    match e.classify() {
+        serde_json::error::Category::Data => RejectReason::InvalidField(e.to_string()),
+        _ => RejectReason::InvalidJson(e.to_string()),
+    }
+}
+
+/// Accepts an identifier written as a string or a number (`"call_id": 1234`).
+fn id_string<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    struct IdVisitor;
+    impl<'de> Visitor<'de> for IdVisitor {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a number")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(IdVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src() -> SourceRef {
+        SourceRef::line("calls.jsonl".into(), 3)
+    }
+
+    #[test]
+    fn parses_a_full_record_and_ignores_unknown_fields() {
+        let line = br#"{"call_id":"c1","customer_id":77,"language":"pt-BR","started_at":"2026-11-02T09:14:05Z","duration_s":61.5,"extra":{"x":1},
+            "turns":[{"speaker":"Agent","start_s":0,"end_s":2.5,"text":"Ol\u00e1"},{"speaker":"customer","text":"  "},{"speaker":"caller","text":"j\u00e1 liguei"}]}"#;
+        let call = parse_call(line, src()).unwrap();
+        assert_eq!(call.call_id, "c1");
+        assert_eq!(call.customer_id.as_deref(), Some("77"));
+        assert_eq!(call.turns.len(), 2, "blank turns are dropped");
+        assert_eq!(call.turns[0].text, "Olá");
+        assert_eq!(call.turns[1].speaker, Speaker::Customer);
+        assert_eq!(call.started_at_us, Some(1_793_610_845_000_000));
+    }
+
+    #[test]
+    fn rejects_say_why() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"{\"call_id\": \"x\", ", "invalid_json"),
+            (b"{\"turns\": [{\"speaker\":\"agent\",\"text\":\"hi\"}]}", "missing_call_id"),
+            (b"{\"call_id\": \"x\", \"turns\": []}", "empty_turns"),
+            (b"{\"call_id\": \"x\", \"turns\": 5}", "invalid_field"),
+            (b"{\"call_id\": \"x\", \"started_at\": \"last tuesday\", \"turns\": [{\"text\":\"hi\"}]}", "invalid_field"),
+            (b"{\"call_id\": \"x\", \"turns\": [{\"text\":\"caf\xe9\"}]}", "invalid_utf8"),
+        ];
+        for (bytes, code) in cases {
+            let (reason, _) = parse_call(bytes, src()).unwrap_err();
+            assert_eq!(reason.code(), code, "{}", String::from_utf8_lossy(bytes));
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Deciding a call's lexicon language: the record's tag when given, else identified from the
+//! text — by script first (Hangul, Kana, Han, Devanagari, Arabic decide on their own), then by a
+//! language identifier restricted to the Latin-script lexicon languages.
+
+use whatlang::{Detector, Lang as WLang};
+
+use crate::lexicon::Lang;
+use crate::model::{Call, LanguageSource};
+
+/// The language of a call as the rest of the pipeline uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallLanguage {
+    /// The lexicon language, when there is one for this call.
+    pub lexicon: Option<Lang>,
+    /// What goes in the `language` column: the lexicon code, else the tag's primary subtag,
+    /// else `und`.
+    pub code: String,
+    /// How it was decided.
+    pub source: LanguageSource,
+}
+
+/// How much text identification looks at: enough to decide, bounded so long calls cost the same.
+const SAMPLE_BYTES: usize = 2048;
+
+/// Decides the language of `call`.
+pub fn call_language(call: &Call, detector: &Detector) -> CallLanguage {
+    if let Some(tag) = call.language_tag.as_deref() {
+        return match Lang::from_bcp47(tag).or_else(|| Lang::from_name(tag)) {
+            Some(l) => CallLanguage { lexicon: Some(l), code: l.code().to_string(), source: LanguageSource::Given },
+            None => {
+                let primary = tag.split(['-', '_']).next().unwrap_or(tag).to_ascii_lowercase();
+                CallLanguage { lexicon: None, code: primary, source: LanguageSource::Given }
+            }
+        };
+    }
+    match identify(call, detector) {
+        Some(l) => CallLanguage { lexicon: Some(l), code: l.code().to_string(), source: LanguageSource::Detected },
+        None => CallLanguage { lexicon: None, code: "und".to_string(), source: LanguageSource::Unknown },
+    }
+}
+
+/// A detector restricted to the Latin-script lexicon languages (built once per run).
+pub fn latin_detector() -> Detector {
+    Detector::with_allowlist(vec![WLang::Eng, WLang::Spa, WLang::Por, WLang::Deu, WLang::Fra, WLang::Ind, WLang::Vie])
+}
+
+fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
+    let mut sample = String::with_capacity(SAMPLE_BYTES + 64);
+    for t in &call.turns {
+        if sample.len() >= SAMPLE_BYTES {
+            break;
+        }
+        sample.push_str(&t.text);
+        sample.push('\n');
+    }
+    let mut counts = ScriptCounts::default();
+    for c in sample.chars() {
+        counts.add(c);
+    }
+    let code = if counts.hangul > 0 && counts.hangul * 5 >= counts.letters() {
+        "ko"
+    } else if counts.kana > 0 && counts.kana * 10 >= counts.letters() {
+        "ja"
+    } else if counts.han > 0 && counts.han * 5 >= counts.letters() {
+        if counts.traditional > counts.simplified { "zh-Hant" } else { "zh-Hans" }
+    } else if counts.devanagari * 5 >= counts.letters() && counts.devanagari > 0 {
+        "hi"
+    } else if counts.arabic * 5 >= counts.letters() && counts.arabic > 0 {
+        "ar"
+    } else if counts.latin > 0 {
+        let info = detector.detect(&sample)?;
+        match info.lang() {
+            WLang::Eng => "en",
+            WLang::Spa => "es",
+            WLang::Por => "pt",
+            WLang::Deu => "de",
+            WLang::Fra => "fr",
+            WLang::Ind => "id",
+            WLang::Vie => "vi",
+            _ => return None,
+        }
+    } else {
+        return None;
+    };
+    Lang::from_code(code)
+}
+
+#[derive(Default)]
+struct ScriptCounts {
+    latin: usize,
+    hangul: usize,
+    kana: usize,
+    han: usize,
+    devanagari: usize,
+    arabic: usize,
+    simplified: usize,
+    traditional: usize,
+}
+
+/// Common characters that differ between simplified and traditional Chinese, in matching order.
+const SIMPLIFIED: &str = "们这个说时话电么为对还没过问题经务帮谢让给钱办报账单号码买卖发现后应该样开关门见处理联系";
+const TRADITIONAL: &str = "們這個說時話電麼為對還沒過問題經務幫謝讓給錢辦報帳單號碼買賣發現後應該樣開關門見處理聯繫";
+
+impl ScriptCounts {
+    fn add(&mut self, c: char) {
+        match c {
+            'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => self.latin += 1,
+            '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' => self.hangul += 1,
+            '\u{3040}'..='\u{30FF}' => self.kana += 1,
+            '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => {
+                self.han += 1;
+                if SIMPLIFIED.contains(c) && !TRADITIONAL.contains(c) {
+                    self.simplified += 1;
+                } else if TRADITIONAL.contains(c) && !SIMPLIFIED.contains(c) {
+                    self.traditional += 1;
+                }
+            }
+            '\u{0900}'..='\u{097F}' => self.devanagari += 1,
+            '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' => self.arabic += 1,
+            _ => {}
+        }
+    }
+
+    fn letters(&self) -> usize {
+        self.latin + self.hangul + self.kana + self.han + self.devanagari + self.arabic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SourceRef, Speaker, Turn};
+
+    fn call(text: &str, tag: Option<&str>) -> Call {
+        let mut c = Call::new("c", SourceRef::file("f".into()), vec![Turn::new(Speaker::Customer, text)]);
+        c.language_tag = tag.map(str::to_string);
+        c
+    }
+
+    #[test]
+    fn given_tags_win_and_unknown_tags_are_kept() {
+        let d = latin_detector();
+        assert_eq!(call_language(&call("hello", Some("pt-BR")), &d).code, "pt");
+        let pl = call_language(&call("dzień dobry", Some("pl-PL")), &d);
+        assert_eq!((pl.lexicon, pl.code.as_str(), pl.source), (None, "pl", LanguageSource::Given));
+    }
+
+    #[test]
+    fn scripts_decide_before_the_identifier() {
+        let d = latin_detector();
+        let cases = [
+            ("저번에 전화했었는데 아직도 해결이 안 됐어요", "ko"),
+            ("先週も電話したんですけど、まだ直っていません", "ja"),
+            ("我上次打过电话，你们说会处理，可是到现在还没有解决", "zh-Hans"),
+            ("我上次打過電話，你們說會處理，可是到現在還沒有解決", "zh-Hant"),
+            ("मैंने पिछले हफ्ते भी कॉल किया था", "hi"),
+            ("اتصلت بكم الأسبوع الماضي ولم يتم حل المشكلة", "ar"),
+            ("Hola, ya llamé la semana pasada por el mismo problema y nadie me ayudó", "es"),
+            ("Bonjour, j'ai déjà appelé la semaine dernière pour le même problème", "fr"),
+            ("Saya sudah menelepon minggu lalu tapi masalahnya belum selesai juga", "id"),
+        ];
+        for (text, want) in cases {
+            let got = call_language(&call(text, None), &d);
+            assert_eq!(got.code, want, "{text}");
+            assert_eq!(got.source, LanguageSource::Detected);
+        }
+        assert_eq!(call_language(&call("12345 ...", None), &d).code, "und");
+    }
+}

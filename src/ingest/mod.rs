@@ -1,0 +1,110 @@
+//! Turning input files into [`Call`]s — or rejects with reasons.
+//!
+//! - [`discover`] walks the command-line paths in a deterministic order;
+//! - [`open`] decompresses (gzip, zstd) and spots binary and empty files;
+//! - [`canonical`] parses fcrscan's JSON / JSON Lines, [`text`] plain-text transcripts, and
+//!   [`vendor`] speech-to-text engines' own formats;
+//! - [`language`] decides each call's lexicon language.
+//!
+//! Everything downstream only ever sees a `Call`. How a file is read (line by line, or whole) is
+//! decided by [`FileKind`]; the pipeline owns the threads and the chunking of large files.
+
+pub mod canonical;
+pub mod discover;
+pub mod language;
+pub mod open;
+pub mod reject;
+pub mod text;
+pub mod time;
+pub mod vendor;
+
+use std::path::Path;
+
+pub use discover::{Discovery, InputFile, discover};
+pub use reject::{Reject, RejectReason};
+
+use crate::lexicon::SpeakerLabel;
+use crate::model::{Call, SourceRef};
+
+/// How a file is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// One record per line (`.jsonl`, `.ndjson`): read as a stream, split into chunks.
+    JsonLines,
+    /// One record per file: canonical `.json`, text transcripts and vendor formats.
+    WholeFile,
+}
+
+/// The kind of a file from its name, compression extensions removed.
+pub fn file_kind(path: &Path) -> FileKind {
+    match record_extension(path).as_str() {
+        "jsonl" | "ndjson" => FileKind::JsonLines,
+        _ => FileKind::WholeFile,
+    }
+}
+
+/// The extension that names the record format (`calls.jsonl.gz` → `jsonl`), lower case.
+pub fn record_extension(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = name.strip_suffix(".gz").or_else(|| name.strip_suffix(".zst")).or_else(|| name.strip_suffix(".zstd")).unwrap_or(&name);
+    name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default()
+}
+
+/// The file name without directory and extensions: the call_id of single-call files.
+pub fn file_stem_id(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut stem = name.as_str();
+    for ext in [".gz", ".zst", ".zstd"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    stem.rsplit_once('.').map_or(stem, |(s, _)| s).to_string()
+}
+
+/// What ingest needs from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    /// Speaker labels for text transcripts (from the lexicons).
+    pub speaker_labels: Vec<SpeakerLabel>,
+    /// Read every file as this format instead of detecting it.
+    pub forced_format: Option<String>,
+}
+
+/// Parses a whole-file record. Returns calls or rejects (a vendor file may hold several calls).
+pub fn parse_whole_file(file: &InputFile, bytes: &[u8], options: &IngestOptions) -> Vec<Result<Call, Reject>> {
+    let source = SourceRef::file(file.name.clone());
+    let reject = |reason: RejectReason, call_id: Option<String>| Err(Reject { source: source.clone(), call_id, reason });
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return vec![reject(RejectReason::InvalidUtf8, None)];
+    };
+    let forced = options.forced_format.as_deref();
+    let ext = record_extension(&file.path);
+    if forced == Some("text") || (forced.is_none() && ext == "txt") {
+        let id = file_stem_id(&file.path);
+        return vec![text::parse_text(text, &id, source.clone(), &options.speaker_labels).map_err(|reason| Reject {
+            source: source.clone(),
+            call_id: Some(id.clone()),
+            reason,
+        })];
+    }
+    if forced == Some("canonical") || (forced.is_none() && canonical::looks_canonical(bytes)) {
+        return vec![canonical::parse_call(bytes, source.clone()).map_err(|(reason, call_id)| Reject { source: source.clone(), call_id, reason })];
+    }
+    if let Some(results) = vendor::parse_file(file, text, options) {
+        return results;
+    }
+    let what = if ext.is_empty() { "no extension".to_string() } else { format!(".{ext} file") };
+    vec![reject(RejectReason::UnsupportedFormat(format!("{what} is not a transcript format fcrscan reads (see `fcrscan formats`)")), None)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_ids_ignore_compression_extensions() {
+        assert_eq!(file_kind(Path::new("a/b.JSONL.gz")), FileKind::JsonLines);
+        assert_eq!(file_kind(Path::new("a/b.json")), FileKind::WholeFile);
+        assert_eq!(file_stem_id(Path::new("x/text-en-001.txt.gz")), "text-en-001");
+        assert_eq!(record_extension(Path::new("x/y.srt.zst")), "srt");
+    }
+}

@@ -1,0 +1,81 @@
+//! Why a record or file could not be used. A reject is data, not control flow: it becomes a
+//! row of the rejects table with its source, it is counted, and the run goes on.
+
+use std::fmt;
+
+use crate::model::SourceRef;
+
+/// Why a record or file was rejected. `code()` is the stable value of the `reason_code` column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The record is not valid JSON (the detail says where and why).
+    InvalidJson(String),
+    /// The bytes are not valid UTF-8.
+    InvalidUtf8,
+    /// The record has no `call_id` (or an empty one).
+    MissingCallId,
+    /// The record has no turn with text.
+    EmptyTurns,
+    /// A field has the wrong type or an unusable value.
+    InvalidField(String),
+    /// The `call_id` was already seen earlier in this run; the first one was kept.
+    DuplicateCallId(String),
+    /// The compressed stream ended early or is corrupt.
+    TruncatedCompression(String),
+    /// The file looks binary (NUL bytes), not like a transcript.
+    BinaryFile,
+    /// The file is empty.
+    EmptyFile,
+    /// The file could not be read (permissions, a symlink loop, an I/O error).
+    Unreadable(String),
+    /// No supported format recognises the file.
+    UnsupportedFormat(String),
+}
+
+impl RejectReason {
+    /// The stable snake_case code stored in the rejects table.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::InvalidJson(_) => "invalid_json",
+            RejectReason::InvalidUtf8 => "invalid_utf8",
+            RejectReason::MissingCallId => "missing_call_id",
+            RejectReason::EmptyTurns => "empty_turns",
+            RejectReason::InvalidField(_) => "invalid_field",
+            RejectReason::DuplicateCallId(_) => "duplicate_call_id",
+            RejectReason::TruncatedCompression(_) => "truncated_compression",
+            RejectReason::BinaryFile => "binary_file",
+            RejectReason::EmptyFile => "empty_file",
+            RejectReason::Unreadable(_) => "unreadable",
+            RejectReason::UnsupportedFormat(_) => "unsupported_format",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::InvalidJson(d) => write!(f, "invalid JSON: {d}"),
+            RejectReason::InvalidUtf8 => f.write_str("not valid UTF-8 text"),
+            RejectReason::MissingCallId => f.write_str("missing call_id"),
+            RejectReason::EmptyTurns => f.write_str("no turns with text"),
+            RejectReason::InvalidField(d) => write!(f, "invalid field: {d}"),
+            RejectReason::DuplicateCallId(id) => write!(f, "duplicate call_id {id:?} (the first occurrence was kept)"),
+            RejectReason::TruncatedCompression(d) => write!(f, "compressed data is truncated or corrupt: {d}"),
+            RejectReason::BinaryFile => f.write_str("binary file (contains NUL bytes), not a transcript"),
+            RejectReason::EmptyFile => f.write_str("empty file"),
+            RejectReason::Unreadable(d) => write!(f, "cannot read: {d}"),
+            RejectReason::UnsupportedFormat(d) => write!(f, "unsupported format: {d}"),
+        }
+    }
+}
+
+/// A rejected record: where it came from, its call_id when one could be read, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    /// The file and line.
+    pub source: SourceRef,
+    /// The call_id, when the record had one.
+    pub call_id: Option<String>,
+    /// Why.
+    pub reason: RejectReason,
+}

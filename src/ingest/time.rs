@@ -1,0 +1,127 @@
+//! RFC 3339 timestamps to microseconds since the Unix epoch, without a date-time dependency.
+
+/// Parses `2026-11-02T09:14:05Z`, `2026-11-02 09:14:05.123+09:00`, `2026-11-02T09:14:05`
+/// (taken as UTC) or a bare date `2026-11-02` (midnight UTC). Returns µs since the epoch, UTC.
+pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = b.get(from..from + len)?;
+        part.iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+        return None;
+    }
+    let mut us = days_from_civil(year, month, day) * 86_400 * 1_000_000;
+    if b.len() == 10 {
+        return Some(us);
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, m, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    us += ((h * 60 + m) * 60 + sec) * 1_000_000;
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        let mut frac = 0i64;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 6 {
+                frac = frac * 10 + i64::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for _ in (i - start).min(6)..6 {
+            frac *= 10;
+        }
+        us += frac;
+    }
+    match b.get(i) {
+        None => Some(us),
+        Some(b'Z' | b'z') if i + 1 == b.len() => Some(us),
+        Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
+            let offset = (num(i + 1, 2)? * 60 + num(i + 4, 2)?) * 60 * 1_000_000;
+            Some(if sign == b'+' { us - offset } else { us + offset })
+        }
+        _ => None,
+    }
+}
+
+/// The UTC calendar date `YYYY-MM-DD` of a timestamp in µs since the epoch.
+pub fn utc_date(us: i64) -> String {
+    let days = us.div_euclid(86_400 * 1_000_000);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number (inverse of [`days_from_civil`]).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_transcripts_use() {
+        // 2026-11-02T09:14:05Z = 1_793_610_845 s (checked with `date -u -d 2026-11-02T09:14:05Z +%s`).
+        assert_eq!(parse_rfc3339_us("2026-11-02T09:14:05Z"), Some(1_793_610_845_000_000));
+        assert_eq!(parse_rfc3339_us("2026-11-02T18:14:05+09:00"), Some(1_793_610_845_000_000));
+        assert_eq!(parse_rfc3339_us("2026-11-02 09:14:05.25Z"), Some(1_793_610_845_250_000));
+        assert_eq!(parse_rfc3339_us("2026-11-02T09:14:05"), Some(1_793_610_845_000_000));
+        assert_eq!(parse_rfc3339_us("1970-01-01"), Some(0));
+        for bad in ["", "2026-13-01", "2026-02-30T00:00:00Z", "yesterday", "2026-11-02T9:14:05Z", "2026-11-02T09:14:05+0900"] {
+            assert_eq!(parse_rfc3339_us(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn utc_dates_round_trip() {
+        assert_eq!(utc_date(1_793_610_845_000_000), "2026-11-02");
+        assert_eq!(utc_date(-1), "1969-12-31");
+        for days in [-800_000, -1, 0, 59, 60, 11_016, 20_759, 900_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The Hive-partitioned Parquet dataset: staged writing, then an all-or-nothing commit that
+//! replaces earlier rows of the same calls.
+//!
+//! Layout: `DIR/<table>/call_date=YYYY-MM-DD/part-NNNNN.parquet` for partitioned tables,
+//! `DIR/<table>/part-NNNNN.parquet` otherwise, `DIR/runs/<run-id>.json` for manifests.
+//!
+//! - **Stage, then swap.** A run writes under `DIR/_staging/<run-id>/` (no reader glob matches
+//!   it). At commit, every partition the run touches is rebuilt in staging — this run's rows plus
+//!   the earlier rows of that partition whose call was not re-scanned — and swapped in with two
+//!   renames (old directory to `DIR/_trash/<run-id>/`, staged directory into place). A failed run
+//!   leaves no `.parquet` under a final name; a crash between the two renames is repaired by the
+//!   next run ([`recover`]).
+//! - **Keyed by call.** A call seen again (a re-run, a corrected transcript) replaces its earlier
+//!   rows in every partitioned table of the partitions the run touches; rejects are replaced by
+//!   source file. Re-running a night therefore never duplicates rows.
+//! - **Bounded memory.** Rows are buffered per (table, partition) in Arrow builders and written
+//!   as record batches of [`BATCH_ROWS`]; when the encoded row groups held by all open writers
+//!   pass [`OPEN_ROW_GROUP_BUDGET`], the largest is flushed. Memory does not grow with the corpus.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use super::batch::BatchBuilder;
+use super::schema::{SCHEMA_VERSION, Table};
+
+/// Rows per record batch handed to the Parquet writer.
+pub const BATCH_ROWS: usize = 8192;
+/// Upper bound on encoded-but-unflushed row-group bytes across all open files.
+pub const OPEN_ROW_GROUP_BUDGET: usize = 64 << 20;
+/// A single file's row group is closed at this size even under the budget.
+pub const ROW_GROUP_BYTES: usize = 32 << 20;
+
+/// Errors writing the dataset. Fatal for the run: nothing is committed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file-system operation failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Parquet encoding or decoding failed.
+    #[error("parquet {}: {source}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: parquet::errors::ParquetError,
+    },
+    /// Building a batch failed (a bug in a table's row writer).
+    #[error("building a {table} batch: {source}")]
+    Arrow {
+        /// The table.
+        table: &'static str,
+        /// The error.
+        source: arrow_schema::ArrowError,
+    },
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
+    move |source| OutputError::Io { action, path: path.to_path_buf(), source }
+}
+
+/// Writer properties shared by every file: zstd, statistics, provenance in the metadata.
+pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level")))
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_created_by(format!("fcrscan {}", env!("CARGO_PKG_VERSION")))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new("fcrscan.schema_version".to_string(), SCHEMA_VERSION.to_string()),
+            KeyValue::new("fcrscan.run_id".to_string(), run_id.to_string()),
+            KeyValue::new("fcrscan.lexicon_fingerprint".to_string(), lexicon_fingerprint.to_string()),
+        ]))
+        .build()
+}
+
+type PartKey = (&'static str, Option<String>);
+
+struct OpenPart {
+    table: &'static Table,
+    builder: BatchBuilder,
+    writer: ArrowWriter<File>,
+    path: PathBuf,
+    rows: u64,
+}
+
+/// Writes one run's rows into staging.
+pub struct DatasetWriter {
+    root: PathBuf,
+    run_id: String,
+    staging: PathBuf,
+    props: WriterProperties,
+    parts: BTreeMap<PartKey, OpenPart>,
+    /// Rows written per table (for the manifest and the accounting check).
+    rows_written: BTreeMap<&'static str, u64>,
+}
+
+impl DatasetWriter {
+    /// Prepares `root/_staging/<run_id>/`, repairing what an earlier crashed run left.
+    pub fn create(root: &Path, run_id: &str, props: WriterProperties) -> Result<DatasetWriter, OutputError> {
+        fs::create_dir_all(root).map_err(io("creating output directory", root))?;
+        recover(root)?;
+        let staging = root.join("_staging").join(run_id);
+        fs::create_dir_all(&staging).map_err(io("creating staging directory", &staging))?;
+        Ok(DatasetWriter {
+            root: root.to_path_buf(),
+            run_id: run_id.to_string(),
+            staging,
+            props,
+            parts: BTreeMap::new(),
+            rows_written: BTreeMap::new(),
+        })
+    }
+
+    /// The output directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Appends one row to `table` (in partition `call_date` for partitioned tables) with `fill`,
+    /// flushing as batches fill up.
+    pub fn append(
+        &mut self,
+        table: &'static Table,
+        call_date: Option<&str>,
+        fill: impl FnOnce(&mut BatchBuilder),
+    ) -> Result<(), OutputError> {
+        let key: PartKey = (table.name, table.partitioned.then(|| call_date.unwrap_or("unknown").to_string()));
+        if !self.parts.contains_key(&key) {
+            let part = self.open_part(table, key.1.as_deref())?;
+            self.parts.insert(key.clone(), part);
+        }
+        let part = self.parts.get_mut(&key).expect("inserted above");
+        fill(&mut part.builder);
+        *self.rows_written.entry(table.name).or_default() += 1;
+        if part.builder.len() >= BATCH_ROWS || part.builder.approx_bytes() >= (8 << 20) {
+            write_pending(part)?;
+            self.enforce_budget()?;
+        }
+        Ok(())
+    }
+
+    fn open_part(&self, table: &'static Table, partition: Option<&str>) -> Result<OpenPart, OutputError> {
+        let dir = partition_dir(&self.staging, table, partition);
+        fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+        let path = dir.join("part-00000.parquet");
+        let file = File::create(&path).map_err(io("creating", &path))?;
+        let writer = ArrowWriter::try_new(file, table.arrow_schema(), Some(self.props.clone()))
+            .map_err(|source| OutputError::Parquet { path: path.clone(), source })?;
+        Ok(OpenPart { table, builder: BatchBuilder::new(table), writer, path, rows: 0 })
+    }
+
+    fn enforce_budget(&mut self) -> Result<(), OutputError> {
+        loop {
+            let total: usize = self.parts.values().map(|p| p.writer.in_progress_size()).sum();
+            if total <= OPEN_ROW_GROUP_BUDGET {
+                return Ok(());
+            }
+            let largest = self.parts.values_mut().max_by_key(|p| p.writer.in_progress_size()).expect("total > 0");
+            largest.writer.flush().map_err(|source| OutputError::Parquet { path: largest.path.clone(), source })?;
+        }
+    }
+
+    /// Rows appended so far, per table.
+    pub fn rows_written(&self) -> &BTreeMap<&'static str, u64> {
+        &self.rows_written
+    }
+
+    /// Closes every staged file. Nothing is visible under a final name yet.
+    pub fn finish(mut self) -> Result<StagedRun, OutputError> {
+        let mut partitions: BTreeMap<&'static str, BTreeSet<Option<String>>> = BTreeMap::new();
+        for ((name, partition), mut part) in std::mem::take(&mut self.parts) {
+            write_pending(&mut part)?;
+            part.writer.close().map_err(|source| OutputError::Parquet { path: part.path.clone(), source })?;
+            partitions.entry(name).or_default().insert(partition);
+            let _ = part.rows;
+            let _ = part.table;
+        }
+        Ok(StagedRun { root: self.root, run_id: self.run_id, staging: self.staging, props: self.props, partitions })
+    }
+}
+
+fn write_pending(part: &mut OpenPart) -> Result<(), OutputError> {
+    if part.builder.is_empty() {
+        return Ok(());
+    }
+    let rows = part.builder.len() as u64;
+    let batch = part.builder.finish().map_err(|source| OutputError::Arrow { table: part.table.name, source })?;
+    part.writer.write(&batch).map_err(|source| OutputError::Parquet { path: part.path.clone(), source })?;
+    part.rows += rows;
+    if part.writer.in_progress_size() >= ROW_GROUP_BYTES {
+        part.writer.flush().map_err(|source| OutputError::Parquet { path: part.path.clone(), source })?;
+    }
+    Ok(())
+}
+
+fn partition_dir(base: &Path, table: &Table, partition: Option<&str>) -> PathBuf {
+    let dir = base.join(table.name);
+    match partition {
+        Some(p) => dir.join(format!("call_date={p}")),
+        None => dir,
+    }
+}
+
+/// A run's files in staging, ready to commit.
+pub struct StagedRun {
+    root: PathBuf,
+    run_id: String,
+    staging: PathBuf,
+    props: WriterProperties,
+    partitions: BTreeMap<&'static str, BTreeSet<Option<String>>>,
+}
+
+/// What a commit replaces: earlier rows of these calls (partitioned tables) and of these source
+/// files (unpartitioned tables).
+#[derive(Debug, Default)]
+pub struct Replacement {
+    /// Every call_id this run wrote.
+    pub call_ids: HashSet<String>,
+    /// Every source file this run read.
+    pub source_files: HashSet<String>,
+    /// Every call_date partition this run wrote calls into.
+    pub call_dates: BTreeSet<String>,
+}
+
+impl StagedRun {
+    /// Moves the run into place: for each table, every partition in `replace.call_dates` (and
+    /// the unpartitioned tables) is rebuilt from this run's rows plus the earlier rows not
+    /// replaced, then swapped in. Returns the rows dropped from earlier runs, per table.
+    pub fn commit(self, tables: &[&'static Table], replace: &Replacement) -> Result<BTreeMap<&'static str, u64>, OutputError> {
+        let mut dropped = BTreeMap::new();
+        let trash = self.root.join("_trash").join(&self.run_id);
+        for &table in tables {
+            let partitions: Vec<Option<String>> = if table.partitioned {
+                replace.call_dates.iter().cloned().map(Some).collect::<BTreeSet<_>>()
+                    .union(&self.partitions.get(table.name).cloned().unwrap_or_default())
+                    .cloned()
+                    .collect()
+            } else {
+                vec![None]
+            };
+            for partition in partitions {
+                let staged = partition_dir(&self.staging, table, partition.as_deref());
+                let live = partition_dir(&self.root, table, partition.as_deref());
+                let n = self.carry_over(table, &live, &staged, replace)?;
+                *dropped.entry(table.name).or_default() += n;
+                if !staged.exists() {
+                    if live.exists() {
+                        // Every earlier row of this partition was replaced and this run wrote none.
+                        move_dir(&live, &partition_dir(&trash, table, partition.as_deref()))?;
+                    }
+                    continue;
+                }
+                if live.exists() {
+                    move_dir(&live, &partition_dir(&trash, table, partition.as_deref()))?;
+                }
+                move_dir(&staged, &live)?;
+            }
+        }
+        remove_dir_if_exists(&trash)?;
+        remove_dir_if_exists(&self.staging)?;
+        remove_empty(&self.root.join("_trash"));
+        remove_empty(&self.root.join("_staging"));
+        Ok(dropped)
+    }
+
+    /// Copies the rows of `live`'s files that this run does not replace into `staged`, as
+    /// further part files. Returns how many rows were dropped.
+    fn carry_over(&self, table: &'static Table, live: &Path, staged: &Path, replace: &Replacement) -> Result<u64, OutputError> {
+        let Ok(entries) = fs::read_dir(live) else { return Ok(0) };
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        let key_column = if table.partitioned { "call_id" } else { "source_file" };
+        let keys = if table.partitioned { &replace.call_ids } else { &replace.source_files };
+        let mut next_part = 1 + fs::read_dir(staged).map(|d| d.count()).unwrap_or(0);
+        let mut dropped = 0;
+        for file in files {
+            let reader = File::open(&file).map_err(io("opening", &file))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(reader).map_err(|source| OutputError::Parquet { path: file.clone(), source })?;
+            let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|source| OutputError::Parquet { path: file.clone(), source })?;
+            let mut writer: Option<(ArrowWriter<File>, PathBuf)> = None;
+            for batch in reader {
+                let batch = batch.map_err(|e| OutputError::Parquet { path: file.clone(), source: e.into() })?;
+                let (kept, n_dropped) = filter_out(&batch, key_column, keys);
+                dropped += n_dropped;
+                if kept.num_rows() == 0 {
+                    continue;
+                }
+                if writer.is_none() {
+                    fs::create_dir_all(staged).map_err(io("creating", staged))?;
+                    let path = staged.join(format!("part-{next_part:05}.parquet"));
+                    next_part += 1;
+                    let f = File::create(&path).map_err(io("creating", &path))?;
+                    let w = ArrowWriter::try_new(f, kept.schema(), Some(self.props.clone()))
+                        .map_err(|source| OutputError::Parquet { path: path.clone(), source })?;
+                    writer = Some((w, path));
+                }
+                let (w, path) = writer.as_mut().expect("created above");
+                w.write(&kept).map_err(|source| OutputError::Parquet { path: path.clone(), source })?;
+            }
+            if let Some((w, path)) = writer {
+                w.close().map_err(|source| OutputError::Parquet { path, source })?;
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+/// Drops the rows whose `column` value is in `keys`.
+fn filter_out(batch: &RecordBatch, column: &str, keys: &HashSet<String>) -> (RecordBatch, u64) {
+    let Some(values) = batch.column_by_name(column).and_then(|c| c.as_any().downcast_ref::<StringArray>()) else {
+        return (batch.clone(), 0);
+    };
+    let keep: BooleanArray = (0..values.len()).map(|i| Some(values.is_null(i) || !keys.contains(values.value(i)))).collect();
+    let dropped = keep.values().count_set_bits();
+    let dropped = (batch.num_rows() - dropped) as u64;
+    if dropped == 0 {
+        return (batch.clone(), 0);
+    }
+    let kept = arrow_select::filter::filter_record_batch(batch, &keep).expect("mask has the batch's length");
+    (kept, dropped)
+}
+
+fn move_dir(from: &Path, to: &Path) -> Result<(), OutputError> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).map_err(io("creating", parent))?;
+    }
+    fs::rename(from, to).map_err(io("moving into place", to))
+}
+
+fn remove_dir_if_exists(dir: &Path) -> Result<(), OutputError> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OutputError::Io { action: "removing", path: dir.to_path_buf(), source: e }),
+        _ => Ok(()),
+    }
+}
+
+fn remove_empty(dir: &Path) {
+    let _ = fs::remove_dir(dir);
+}
+
+/// Repairs what a crashed run left: staging is discarded (it was never visible); a partition
+/// moved to `_trash` whose replacement never arrived is moved back.
+pub fn recover(root: &Path) -> Result<(), OutputError> {
+    remove_dir_if_exists(&root.join("_staging"))?;
+    let trash = root.join("_trash");
+    let Ok(runs) = fs::read_dir(&trash) else { return Ok(()) };
+    for run in runs.flatten() {
+        for entry in walkdir::WalkDir::new(run.path()).min_depth(1).max_depth(2).sort_by_file_name().into_iter().flatten() {
+            let rel = entry.path().strip_prefix(run.path()).expect("walked under run");
+            let is_partition = rel.components().count() == 2 || (rel.components().count() == 1 && !has_subdirs(entry.path()));
+            if entry.file_type().is_dir() && is_partition {
+                let live = root.join(rel);
+                if !live.exists() {
+                    move_dir(entry.path(), &live)?;
+                }
+            }
+        }
+    }
+    remove_dir_if_exists(&trash)
+}
+
+fn has_subdirs(dir: &Path) -> bool {
+    fs::read_dir(dir).map(|d| d.flatten().any(|e| e.path().is_dir())).unwrap_or(false)
+}

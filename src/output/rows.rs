@@ -1,0 +1,143 @@
+//! From scanned calls and rejects to table rows. The column order here follows
+//! [`super::schema`]; the batch builder checks every value's type against it.
+
+use crate::ingest::Reject;
+use crate::ingest::time::utc_date;
+use crate::lexicon::Lexicon;
+use crate::scan::ScannedCall;
+use crate::score::is_counted;
+
+use super::batch::BatchBuilder;
+use super::dataset::{DatasetWriter, OutputError};
+use super::schema::{CALLS, HITS, REJECTS, TURNS};
+
+/// Which calls get their transcript written to the `turns` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranscriptPolicy {
+    /// Calls with a repeat-contact or escalation flag, or customer sentiment ≤ −0.5.
+    Flagged,
+    /// Every call.
+    All,
+    /// None.
+    None,
+}
+
+impl TranscriptPolicy {
+    /// Whether `call`'s transcript is written.
+    pub fn includes(self, call: &ScannedCall) -> bool {
+        match self {
+            TranscriptPolicy::All => true,
+            TranscriptPolicy::None => false,
+            TranscriptPolicy::Flagged => {
+                let s = &call.score;
+                s.repeat_contact || s.escalation || s.sentiment.is_some_and(|v| v <= -0.5)
+            }
+        }
+    }
+}
+
+/// The `call_date` partition of a call: its UTC date, or `unknown`.
+pub fn call_date(scanned: &ScannedCall) -> String {
+    scanned.call.started_at_us.map_or_else(|| "unknown".to_string(), utc_date)
+}
+
+/// Appends a call's rows to the calls, hits and (per `transcripts`) turns tables.
+pub fn write_call(
+    out: &mut DatasetWriter,
+    scanned: &ScannedCall,
+    lexicon: &Lexicon,
+    fingerprint: &str,
+    transcripts: TranscriptPolicy,
+) -> Result<(), OutputError> {
+    let date = call_date(scanned);
+    let c = &scanned.call;
+    let s = &scanned.score;
+    out.append(&CALLS, Some(&date), |b: &mut BatchBuilder| {
+        b.row()
+            .str(&c.call_id)
+            .str(&c.source.path)
+            .opt_i64(c.source.line.map(|l| l as i64))
+            .str(c.format)
+            .str(&scanned.language.code)
+            .opt_str(c.language_tag.as_deref())
+            .str(scanned.language.source.as_str())
+            .opt_str(c.customer_id.as_deref())
+            .opt_str(c.agent_id.as_deref())
+            .opt_str(c.queue.as_deref())
+            .opt_str(c.channel.as_deref())
+            .opt_timestamp_us(c.started_at_us)
+            .opt_f64(c.effective_duration_s())
+            .i32(c.turns.len() as i32)
+            .bool(s.repeat_contact)
+            .i32(s.repeat_contact_hits as i32)
+            .bool(s.escalation)
+            .i32(s.escalation_hits as i32)
+            .opt_f32(s.sentiment)
+            .opt_f32(s.sentiment_agent)
+            .opt_f32(s.sentiment_start)
+            .opt_f32(s.sentiment_end)
+            .i32(s.negative_hits as i32)
+            .i32(s.positive_hits as i32)
+            .opt_f64(s.first_repeat_cue_s)
+            .str_list(s.topics.iter().map(|&t| lexicon.topics[t as usize].as_str()))
+            .str(c.role_source.as_str())
+            .f32(c.role_confidence)
+            .bool(c.roles_swapped)
+            .str(fingerprint)
+            .end()
+    })?;
+    for hit in scanned.hits.iter().filter(|h| h.category.is_reported()) {
+        let turn = &c.turns[hit.turn as usize];
+        let phrase = &lexicon.phrases[hit.phrase as usize];
+        let (start, end) = (hit.orig_start as usize, hit.orig_end as usize);
+        let char_start = turn.text[..start].chars().count();
+        let char_end = char_start + turn.text[start..end].chars().count();
+        out.append(&HITS, Some(&date), |b| {
+            b.row()
+                .str(&c.call_id)
+                .i32(hit.turn as i32)
+                .str(turn.speaker.as_str())
+                .str(lexicon.category_name(hit.category))
+                .str(phrase.lang.code())
+                .str(&phrase.text)
+                .str(&turn.text[start..end])
+                .i32(char_start as i32)
+                .i32(char_end as i32)
+                .opt_f64(turn.start_s)
+                .bool(hit.negated)
+                .bool(hit.intensified)
+                .bool(is_counted(lexicon, hit.category, turn.speaker))
+                .end()
+        })?;
+    }
+    if transcripts.includes(scanned) {
+        for (i, turn) in c.turns.iter().enumerate() {
+            out.append(&TURNS, Some(&date), |b| {
+                b.row()
+                    .str(&c.call_id)
+                    .i32(i as i32)
+                    .str(turn.speaker.as_str())
+                    .str(&turn.speaker_label)
+                    .opt_f64(turn.start_s)
+                    .opt_f64(turn.end_s)
+                    .str(&turn.text)
+                    .opt_f32(turn.confidence)
+                    .end()
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends a reject row.
+pub fn write_reject(out: &mut DatasetWriter, reject: &Reject) -> Result<(), OutputError> {
+    out.append(&REJECTS, None, |b| {
+        b.row()
+            .str(&reject.source.path)
+            .opt_i64(reject.source.line.map(|l| l as i64))
+            .opt_str(reject.call_id.as_deref())
+            .str(reject.reason.code())
+            .str(&reject.reason.to_string())
+            .end()
+    })
+}

@@ -1,0 +1,210 @@
+//! Every output table, defined once: column names, types, nullability and descriptions.
+//!
+//! The schema is a contract with the data teams who query the dataset: column names never
+//! change once shipped, a new column is added as nullable, and any breaking change bumps
+//! [`SCHEMA_VERSION`] and is recorded in CHANGELOG.md. docs/SCHEMA.md documents the same columns
+//! and a test keeps the two in sync. Descriptions travel in the Arrow field metadata
+//! (`description`), so a reader sees them without the docs.
+//!
+//! The partition column `call_date` lives in the directory name (`call_date=2026-11-02`), not in
+//! the files, as Hive partitioning expects.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+/// Version of the dataset layout and schemas, written in every file's metadata and manifest.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// The type of a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColType {
+    /// UTF-8 string.
+    Utf8,
+    /// Boolean.
+    Bool,
+    /// 32-bit signed integer.
+    Int32,
+    /// 64-bit signed integer.
+    Int64,
+    /// 32-bit float.
+    Float32,
+    /// 64-bit float.
+    Float64,
+    /// Microseconds since the epoch, UTC.
+    TimestampUs,
+    /// A list of strings.
+    ListUtf8,
+}
+
+impl ColType {
+    /// The Arrow type.
+    pub fn data_type(self) -> DataType {
+        match self {
+            ColType::Utf8 => DataType::Utf8,
+            ColType::Bool => DataType::Boolean,
+            ColType::Int32 => DataType::Int32,
+            ColType::Int64 => DataType::Int64,
+            ColType::Float32 => DataType::Float32,
+            ColType::Float64 => DataType::Float64,
+            ColType::TimestampUs => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            ColType::ListUtf8 => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        }
+    }
+
+    /// The name used in docs/SCHEMA.md.
+    pub fn doc_name(self) -> &'static str {
+        match self {
+            ColType::Utf8 => "string",
+            ColType::Bool => "bool",
+            ColType::Int32 => "int32",
+            ColType::Int64 => "int64",
+            ColType::Float32 => "float32",
+            ColType::Float64 => "float64",
+            ColType::TimestampUs => "timestamp[us, UTC]",
+            ColType::ListUtf8 => "list<string>",
+        }
+    }
+}
+
+/// One column.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    /// Name, the same in Rust, Arrow, docs and SQL.
+    pub name: &'static str,
+    /// Type.
+    pub ty: ColType,
+    /// Whether it may be null.
+    pub nullable: bool,
+    /// What it means, with units.
+    pub doc: &'static str,
+}
+
+/// One table of the dataset.
+#[derive(Debug)]
+pub struct Table {
+    /// Directory name under the output directory.
+    pub name: &'static str,
+    /// Whether rows are partitioned by `call_date=YYYY-MM-DD`.
+    pub partitioned: bool,
+    /// Columns in file order.
+    pub columns: &'static [Column],
+}
+
+const fn col(name: &'static str, ty: ColType, nullable: bool, doc: &'static str) -> Column {
+    Column { name, ty, nullable, doc }
+}
+
+use ColType::*;
+
+/// One row per call.
+pub static CALLS: Table = Table {
+    name: "calls",
+    partitioned: true,
+    columns: &[
+        col("call_id", Utf8, false, "The call's identifier, unique in the dataset; re-scanning a call replaces its rows."),
+        col("source_file", Utf8, false, "The input file the call was read from."),
+        col("source_line", Int64, true, "1-based line in source_file for line-oriented inputs; null for whole-file records."),
+        col("format", Utf8, false, "The input format: canonical_json, text, or a speech-to-text engine's format."),
+        col("language", Utf8, false, "Lexicon language used (en, es, pt, de, fr, id, vi, ko, ja, zh-Hans, zh-Hant, hi, ar); else the given primary subtag; und when unknown."),
+        col("language_tag", Utf8, true, "The BCP-47 tag as given by the record."),
+        col("language_source", Utf8, false, "given, detected (identified from the text) or unknown."),
+        col("customer_id", Utf8, true, "The customer's identifier (the key for repeat-contact linking)."),
+        col("agent_id", Utf8, true, "The agent's identifier."),
+        col("queue", Utf8, true, "Queue, skill or line of business."),
+        col("channel", Utf8, true, "voice, chat, email, or as given."),
+        col("started_at", TimestampUs, true, "When the call started, UTC. call_date is its UTC date."),
+        col("duration_s", Float64, true, "Duration in seconds: as given, else the end of the last timed turn."),
+        col("turns", Int32, false, "Number of turns with text."),
+        col("repeat_contact", Bool, false, "The customer said at least one repeat-contact cue."),
+        col("repeat_contact_hits", Int32, false, "Repeat-contact cues said by the customer."),
+        col("escalation", Bool, false, "The customer said at least one escalation cue."),
+        col("escalation_hits", Int32, false, "Escalation cues said by the customer."),
+        col("sentiment", Float32, true, "Customer sentiment in [-1, 1] (see docs/SCHEMA.md for the formula); null without customer turns."),
+        col("sentiment_agent", Float32, true, "Agent sentiment in [-1, 1]; null without agent turns."),
+        col("sentiment_start", Float32, true, "Customer sentiment over the first third of the call."),
+        col("sentiment_end", Float32, true, "Customer sentiment over the last third of the call."),
+        col("negative_hits", Int32, false, "Customer sentiment cues that are negative once negation is applied."),
+        col("positive_hits", Int32, false, "Customer sentiment cues that are positive once negation is applied."),
+        col("first_repeat_cue_s", Float64, true, "Seconds into the call of the turn with the first counted repeat-contact cue."),
+        col("topics", ListUtf8, false, "Topic categories found in the call (topic_billing, …), sorted."),
+        col("role_source", Utf8, false, "How speaker roles were decided: given, channel_map, inferred or unknown."),
+        col("role_confidence", Float32, false, "Confidence in the speaker roles, in [0, 1]."),
+        col("roles_swapped", Bool, false, "The channel map's roles were swapped because the 'agent' spoke like a customer."),
+        col("lexicon_fingerprint", Utf8, false, "Fingerprint of the lexicon the call was scanned with."),
+    ],
+};
+
+/// One row per cue found.
+pub static HITS: Table = Table {
+    name: "hits",
+    partitioned: true,
+    columns: &[
+        col("call_id", Utf8, false, "The call."),
+        col("turn", Int32, false, "0-based index of the turn in the call."),
+        col("speaker", Utf8, false, "agent, customer or unknown."),
+        col("category", Utf8, false, "repeat_contact, escalation, sentiment_negative, sentiment_positive or a topic_* category."),
+        col("language", Utf8, false, "The lexicon language of the phrase."),
+        col("phrase", Utf8, false, "The lexicon entry that matched, as written in the lexicon."),
+        col("matched_text", Utf8, false, "The words as transcribed (original case, accents and punctuation)."),
+        col("char_start", Int32, false, "Start of matched_text in the turn's text, in Unicode characters (0-based)."),
+        col("char_end", Int32, false, "End (exclusive) of matched_text in the turn's text, in Unicode characters."),
+        col("start_s", Float64, true, "Seconds into the call when the turn started, when known."),
+        col("negated", Bool, false, "Sentiment cue preceded by a negator (its polarity is flipped)."),
+        col("intensified", Bool, false, "Sentiment cue preceded by an intensifier (weight 1.5)."),
+        col("counted", Bool, false, "Whether the hit counts toward the call's flags (repeat_contact and escalation: customer speech only)."),
+    ],
+};
+
+/// The transcripts of flagged calls (or all calls, or none: `--transcripts`), for review.
+pub static TURNS: Table = Table {
+    name: "turns",
+    partitioned: true,
+    columns: &[
+        col("call_id", Utf8, false, "The call."),
+        col("turn", Int32, false, "0-based index of the turn in the call."),
+        col("speaker", Utf8, false, "agent, customer or unknown."),
+        col("speaker_label", Utf8, false, "The speaker label as the source wrote it."),
+        col("start_s", Float64, true, "Seconds into the call when the turn started."),
+        col("end_s", Float64, true, "Seconds into the call when the turn ended."),
+        col("text", Utf8, false, "The turn's text as transcribed (not redacted: apply access controls)."),
+        col("confidence", Float32, true, "Mean speech-to-text confidence of the turn, when the source has it."),
+    ],
+};
+
+/// One row per record or file that could not be used.
+pub static REJECTS: Table = Table {
+    name: "rejects",
+    partitioned: false,
+    columns: &[
+        col("source_file", Utf8, false, "The input file."),
+        col("source_line", Int64, true, "1-based line, for line-oriented inputs."),
+        col("call_id", Utf8, true, "The call_id, when the record had a readable one."),
+        col("reason_code", Utf8, false, "Stable code: invalid_json, invalid_utf8, missing_call_id, empty_turns, invalid_field, duplicate_call_id, truncated_compression, binary_file, empty_file, unreadable, unsupported_format."),
+        col("reason", Utf8, false, "The reason in words, with details (position of a JSON error, the bad value)."),
+    ],
+};
+
+/// Every table written by `fcrscan scan` itself (FCR tables are defined beside the linker).
+pub static SCAN_TABLES: [&Table; 4] = [&CALLS, &HITS, &TURNS, &REJECTS];
+
+impl Table {
+    /// The Arrow schema, with each column's description in the field metadata.
+    pub fn arrow_schema(&self) -> Arc<Schema> {
+        let fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|c| {
+                Field::new(c.name, c.ty.data_type(), c.nullable)
+                    .with_metadata(HashMap::from([("description".to_string(), c.doc.to_string())]))
+            })
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+
+    /// The index of a column by name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}

@@ -1,0 +1,429 @@
+//! The scan pipeline: the one place that knows about threads, chunking and ordering.
+//!
+//! ```text
+//!  reader thread            rayon pool (--jobs)             writer thread
+//!  files → work units  ──►  units → scanned calls   ──►  dedup, rows, Parquet, counts
+//!  (batches, bounded)       (indexed, order kept)         (in input order)
+//! ```
+//!
+//! - **Deterministic.** Work units are discovered in a fixed order (sorted walk; large JSON Lines
+//!   files cut into line ranges); each batch is processed with an indexed parallel map, which
+//!   keeps order; the writer consumes batches in order. Rows are therefore written in (file,
+//!   line) order whatever `--jobs` is, and the first occurrence of a duplicate call_id wins.
+//! - **Bounded memory.** The reader and the pool exchange at most one batch ahead
+//!   (`sync_channel(1)`), as do the pool and the writer; a batch holds about `batch_bytes` of
+//!   input. Memory grows with the batch size and the thread count, not with the corpus.
+//! - **Small files are read by the workers**, so opening 100,000 files is parallel too; large
+//!   JSON Lines files are read by the reader thread, which only splits them at line ends.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::aggregate::RunCounts;
+use crate::ingest::{self, FileKind, IngestOptions, InputFile, Reject, RejectReason, discover, open};
+use crate::matcher::Scratch;
+use crate::model::SourceRef;
+use crate::output::rows::{TranscriptPolicy, call_date, write_call, write_reject};
+use crate::output::schema::SCAN_TABLES;
+use crate::output::{DatasetWriter, OutputError, Replacement, writer_properties};
+use crate::scan::{ScannedCall, Scanner};
+
+/// How a scan runs.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Which transcripts go to the turns table.
+    pub transcripts: TranscriptPolicy,
+    /// Input bytes per batch handed to the pool.
+    pub batch_bytes: usize,
+    /// What ingest needs.
+    pub ingest: IngestOptions,
+    /// The run's id (names the manifest; written in file metadata).
+    pub run_id: String,
+}
+
+impl ScanOptions {
+    /// Defaults for `jobs` threads.
+    pub fn new(jobs: usize, run_id: String) -> ScanOptions {
+        ScanOptions {
+            jobs: jobs.max(1),
+            transcripts: TranscriptPolicy::Flagged,
+            batch_bytes: 8 << 20,
+            ingest: IngestOptions::default(),
+            run_id,
+        }
+    }
+
+    /// Bytes per JSON Lines chunk: small enough for every thread to get several per batch.
+    fn chunk_bytes(&self) -> usize {
+        (self.batch_bytes / (4 * self.jobs)).clamp(64 << 10, 4 << 20)
+    }
+}
+
+/// Live progress, readable from another thread (the progress bar).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Input bytes handed to the workers so far.
+    pub bytes: AtomicU64,
+    /// Input bytes to read in all (file sizes on disk).
+    pub total_bytes: AtomicU64,
+    /// Calls scanned so far.
+    pub calls: AtomicU64,
+}
+
+/// What a scan did.
+#[derive(Debug)]
+pub struct ScanReport {
+    /// Counts.
+    pub counts: RunCounts,
+    /// The first rejects, for messages (the rest are in the rejects table).
+    pub first_rejects: Vec<Reject>,
+    /// Rows written per table.
+    pub rows_written: std::collections::BTreeMap<String, u64>,
+    /// Rows of earlier runs replaced, per table.
+    pub rows_replaced: std::collections::BTreeMap<String, u64>,
+    /// Partitions (call dates) this run wrote.
+    pub call_dates: std::collections::BTreeSet<String>,
+    /// Wall time per stage in ms.
+    pub timings_ms: std::collections::BTreeMap<String, u64>,
+}
+
+/// Why a scan could not finish. Nothing is committed when it fails.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Writing the dataset failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The thread pool could not be built.
+    #[error("starting {jobs} worker threads: {source}")]
+    Threads {
+        /// Requested threads.
+        jobs: usize,
+        /// The error.
+        source: rayon::ThreadPoolBuildError,
+    },
+}
+
+/// How many rejects are kept in memory for messages.
+const FIRST_REJECTS: usize = 20;
+
+/// One piece of work for the pool.
+enum Unit {
+    /// Lines of a JSON Lines file: `bytes` starts at line `first_line`.
+    Lines { file: Arc<str>, first_line: u64, bytes: Vec<u8> },
+    /// A whole file, read by the worker.
+    File(InputFile),
+    /// A file or stream that failed before any record could be read.
+    Failed(Reject),
+}
+
+impl Unit {
+    fn input_bytes(&self) -> usize {
+        match self {
+            Unit::Lines { bytes, .. } => bytes.len(),
+            Unit::File(f) => f.size_bytes as usize,
+            Unit::Failed(_) => 0,
+        }
+    }
+}
+
+/// What a unit produced, in order.
+#[derive(Default)]
+struct UnitOutput {
+    records: Vec<Result<ScannedCall, Reject>>,
+    bytes: u64,
+}
+
+/// Scans `inputs` into the dataset at `out_dir`.
+pub fn run_scan(
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    scanner: &Scanner,
+    options: &ScanOptions,
+    progress: &Progress,
+) -> Result<ScanReport, PipelineError> {
+    let started = Instant::now();
+    let mut timings = std::collections::BTreeMap::new();
+    let found = discover(inputs);
+    let total: u64 = found.files.iter().map(|f| f.size_bytes).sum();
+    progress.total_bytes.store(total, Ordering::Relaxed);
+    timings.insert("discover".to_string(), started.elapsed().as_millis() as u64);
+
+    let props = writer_properties(&options.run_id, &scanner.fingerprint);
+    let writer = DatasetWriter::create(out_dir, &options.run_id, props)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs)
+        .thread_name(|i| format!("fcrscan-worker-{i}"))
+        .build()
+        .map_err(|source| PipelineError::Threads { jobs: options.jobs, source })?;
+
+    let scan_started = Instant::now();
+    let source_files: HashSet<String> = found.files.iter().map(|f| f.name.to_string()).chain(found.rejects.iter().map(|r| r.source.path.to_string())).collect();
+    let mut counts = RunCounts { files: found.files.len() as u64, files_skipped: found.skipped.len() as u64, ..Default::default() };
+    let (unit_tx, unit_rx) = sync_channel::<Vec<Unit>>(1);
+    let (out_tx, out_rx) = sync_channel::<Vec<UnitOutput>>(1);
+    let discovery_rejects = found.rejects;
+    let files = found.files;
+    let result = thread::scope(|scope| {
+        let reader_options = options.clone();
+        scope.spawn(move || read_units(files, discovery_rejects, &reader_options, unit_tx));
+        let writer_handle = scope.spawn(|| write_outputs(writer, out_rx, scanner, options, progress));
+        for batch in unit_rx {
+            let outputs: Vec<UnitOutput> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map_init(Scratch::new, |scratch, unit| process_unit(unit, scanner, &options.ingest, scratch, progress))
+                    .collect()
+            });
+            if out_tx.send(outputs).is_err() {
+                break; // The writer failed; its error is reported below.
+            }
+        }
+        drop(out_tx);
+        writer_handle.join().expect("the writer thread does not panic")
+    });
+    let written = result?;
+    timings.insert("scan".to_string(), scan_started.elapsed().as_millis() as u64);
+    counts += &written.counts;
+
+    let commit_started = Instant::now();
+    let replacement = Replacement { call_ids: written.call_ids, source_files, call_dates: written.call_dates.clone() };
+    let rows_written: std::collections::BTreeMap<String, u64> =
+        written.staged_rows.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let dropped = written.staged.commit(&SCAN_TABLES, &replacement)?;
+    timings.insert("commit".to_string(), commit_started.elapsed().as_millis() as u64);
+    timings.insert("total".to_string(), started.elapsed().as_millis() as u64);
+    Ok(ScanReport {
+        counts,
+        first_rejects: written.first_rejects,
+        rows_written,
+        rows_replaced: dropped.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        call_dates: written.call_dates,
+        timings_ms: timings,
+    })
+}
+
+/// The reader thread: turns files into batches of units.
+fn read_units(files: Vec<InputFile>, discovery_rejects: Vec<Reject>, options: &ScanOptions, tx: SyncSender<Vec<Unit>>) {
+    let mut batch = Batcher { tx, units: Vec::new(), bytes: 0, limit: options.batch_bytes };
+    for reject in discovery_rejects {
+        batch.push(Unit::Failed(reject));
+    }
+    for file in files {
+        if ingest::file_kind(&file.path) != FileKind::JsonLines {
+            batch.push(Unit::File(file));
+            continue;
+        }
+        let mut stream = match open::open_stream(&file.path) {
+            Ok(s) => s,
+            Err(reason) => {
+                batch.push(Unit::Failed(Reject { source: SourceRef::file(file.name.clone()), call_id: None, reason }));
+                continue;
+            }
+        };
+        let chunk = options.chunk_bytes();
+        let mut carry: Vec<u8> = Vec::new();
+        let mut line = 1u64;
+        loop {
+            let mut buf = std::mem::take(&mut carry);
+            buf.reserve(chunk + (64 << 10));
+            let read = fill(&mut stream, &mut buf, chunk);
+            let eof = !matches!(read, Ok(true));
+            // Cut at the last newline; keep the partial line for the next chunk.
+            if !eof && let Some(cut) = buf.iter().rposition(|&b| b == b'\n') {
+                carry = buf.split_off(cut + 1);
+            }
+            if !buf.is_empty() {
+                let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(buf.last() != Some(&b'\n'));
+                batch.push(Unit::Lines { file: file.name.clone(), first_line: line, bytes: buf });
+                line += lines;
+            }
+            match read {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(reason) => {
+                    batch.push(Unit::Failed(Reject { source: SourceRef::line(file.name.clone(), line), call_id: None, reason }));
+                    break;
+                }
+            }
+        }
+    }
+    batch.flush();
+}
+
+/// Reads until `buf` holds at least `want` more bytes. `Ok(true)`: more may follow; `Ok(false)`:
+/// end of stream; `Err`: the stream broke (what was read is in `buf`).
+fn fill(stream: &mut dyn std::io::BufRead, buf: &mut Vec<u8>, want: usize) -> Result<bool, RejectReason> {
+    let target = buf.len() + want;
+    while buf.len() < target {
+        let start = buf.len();
+        buf.resize(target.max(start + (64 << 10)), 0);
+        match stream.read(&mut buf[start..]) {
+            Ok(0) => {
+                buf.truncate(start);
+                return Ok(false);
+            }
+            Ok(n) => buf.truncate(start + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(start),
+            Err(e) => {
+                buf.truncate(start);
+                return Err(open::compression_error(e));
+            }
+        }
+    }
+    Ok(true)
+}
+
+struct Batcher {
+    tx: SyncSender<Vec<Unit>>,
+    units: Vec<Unit>,
+    bytes: usize,
+    limit: usize,
+}
+
+impl Batcher {
+    fn push(&mut self, unit: Unit) {
+        self.bytes += unit.input_bytes().max(256);
+        self.units.push(unit);
+        if self.bytes >= self.limit || self.units.len() >= 4096 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.units.is_empty() {
+            // A closed channel means the run is failing; the error surfaces elsewhere.
+            let _ = self.tx.send(std::mem::take(&mut self.units));
+        }
+        self.bytes = 0;
+    }
+}
+
+/// A worker: parses and scans one unit.
+fn process_unit(unit: Unit, scanner: &Scanner, ingest: &IngestOptions, scratch: &mut Scratch, progress: &Progress) -> UnitOutput {
+    let mut out = UnitOutput::default();
+    match unit {
+        Unit::Failed(reject) => out.records.push(Err(reject)),
+        Unit::Lines { file, first_line, bytes } => {
+            out.bytes = bytes.len() as u64;
+            for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let source = SourceRef::line(file.clone(), first_line + i as u64);
+                out.records.push(match ingest::canonical::parse_call(line, source.clone()) {
+                    Ok(call) => Ok(scanner.scan(call, scratch)),
+                    Err((reason, call_id)) => Err(Reject { source, call_id, reason }),
+                });
+            }
+        }
+        Unit::File(file) => {
+            out.bytes = file.size_bytes;
+            match open::read_all(&file.path) {
+                Ok(bytes) => {
+                    for result in ingest::parse_whole_file(&file, &bytes, ingest) {
+                        out.records.push(result.map(|call| scanner.scan(call, scratch)));
+                    }
+                }
+                Err(reason) => out.records.push(Err(Reject { source: SourceRef::file(file.name.clone()), call_id: None, reason })),
+            }
+        }
+    }
+    progress.bytes.fetch_add(out.bytes, Ordering::Relaxed);
+    progress.calls.fetch_add(out.records.len() as u64, Ordering::Relaxed);
+    out
+}
+
+struct Written {
+    staged: crate::output::StagedRun,
+    staged_rows: std::collections::BTreeMap<&'static str, u64>,
+    counts: RunCounts,
+    call_ids: HashSet<String>,
+    call_dates: std::collections::BTreeSet<String>,
+    first_rejects: Vec<Reject>,
+}
+
+/// The writer thread: consumes outputs in order, drops duplicate call_ids, writes rows.
+fn write_outputs(
+    mut writer: DatasetWriter,
+    rx: Receiver<Vec<UnitOutput>>,
+    scanner: &Scanner,
+    options: &ScanOptions,
+    _progress: &Progress,
+) -> Result<Written, OutputError> {
+    let mut counts = RunCounts::default();
+    let mut call_ids: HashSet<String> = HashSet::new();
+    let mut call_dates = std::collections::BTreeSet::new();
+    let mut first_rejects = Vec::new();
+    let mut reject = |writer: &mut DatasetWriter, counts: &mut RunCounts, r: Reject| -> Result<(), OutputError> {
+        write_reject(writer, &r)?;
+        counts.records_rejected += 1;
+        *counts.rejected_by_reason.entry(r.reason.code().to_string()).or_default() += 1;
+        if first_rejects.len() < FIRST_REJECTS {
+            first_rejects.push(r);
+        }
+        Ok(())
+    };
+    for outputs in rx {
+        for output in outputs {
+            counts.bytes_read += output.bytes;
+            for record in output.records {
+                counts.records_read += 1;
+                let scanned = match record {
+                    Ok(s) => s,
+                    Err(r) => {
+                        reject(&mut writer, &mut counts, r)?;
+                        continue;
+                    }
+                };
+                if !call_ids.insert(scanned.call.call_id.clone()) {
+                    let r = Reject {
+                        source: scanned.call.source.clone(),
+                        call_id: Some(scanned.call.call_id.clone()),
+                        reason: RejectReason::DuplicateCallId(scanned.call.call_id.clone()),
+                    };
+                    reject(&mut writer, &mut counts, r)?;
+                    continue;
+                }
+                call_dates.insert(call_date(&scanned));
+                write_call(&mut writer, &scanned, &scanner.lexicon, &scanner.fingerprint, options.transcripts)?;
+                counts.calls_written += 1;
+                tally(&mut counts, &scanned, scanner);
+            }
+        }
+    }
+    let staged_rows = writer.rows_written().clone();
+    let staged = writer.finish()?;
+    Ok(Written { staged, staged_rows, counts, call_ids, call_dates, first_rejects })
+}
+
+fn tally(counts: &mut RunCounts, scanned: &ScannedCall, scanner: &Scanner) {
+    for hit in scanned.hits.iter().filter(|h| h.category.is_reported()) {
+        let name = scanner.lexicon.category_name(hit.category);
+        match counts.hits_by_category.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                counts.hits_by_category.insert(name.to_string(), 1);
+            }
+        }
+    }
+    let s = &scanned.score;
+    for (flag, on) in [
+        ("repeat_contact", s.repeat_contact),
+        ("escalation", s.escalation),
+        ("negative_sentiment", s.sentiment.is_some_and(|v| v < 0.0)),
+    ] {
+        if on {
+            *counts.calls_flagged.entry(flag.to_string()).or_default() += 1;
+        }
+    }
+}
