@@ -1,0 +1,884 @@
+//! Call metadata from outside the transcript (issue #6): the `--metadata FILE` join and the
+//! `--call-id-from REGEX` file-name fields, plus the column names both (and CSV turn tables)
+//! understand.
+//!
+//! Speech-to-text engines know the audio, not the contact: their output has no customer_id,
+//! agent, queue or start time, so FCR linking needs them joined from the contact-center system.
+//!
+//! - [`MetadataTable`] loads a CSV/TSV, JSON Lines, JSON array or Parquet file keyed by call_id
+//!   (columns found by name, see [`Field`] and `--column FIELD=NAME`). Loading problems are
+//!   configuration errors, fatal before any work starts, with file and line.
+//! - The join ([`MetadataTable::apply`]) runs once per call in the workers. Non-blank metadata
+//!   values replace the transcript's (the contact-center system is the system of record for
+//!   who called and when). Which rows were used is tracked with one atomic flag per row, so
+//!   "metadata rows without transcripts" and "transcripts without metadata" are counted without a
+//!   lock, whatever the thread count.
+//! - [`apply_file_name_fields`] reads `call_id` (and `customer_id`, `agent_id`, `queue`,
+//!   `channel`, `language`, `started_at` or `date`) from named groups of `--call-id-from`.
+//!
+//! This module reads Parquet (an input, not the dataset), the one place outside `output` that
+//! touches arrow; it only reads column values as strings and timestamps.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use regex::Regex;
+
+use super::time::{days_from_civil, parse_rfc3339_us};
+use crate::model::Call;
+
+/// A field fcrscan reads from CSV turn tables and metadata files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The call's identifier.
+    CallId,
+    /// Who spoke a turn (turn tables).
+    Speaker,
+    /// What was said (turn tables).
+    Text,
+    /// Turn start (turn tables; seconds, or milliseconds when the column name says `ms`).
+    Start,
+    /// Turn end (turn tables).
+    End,
+    /// Turn order within a call (turn tables).
+    Turn,
+    /// The customer's identifier.
+    CustomerId,
+    /// The agent's identifier.
+    AgentId,
+    /// Queue, skill or line of business.
+    Queue,
+    /// `voice`, `chat`, …
+    Channel,
+    /// BCP-47 language tag.
+    Language,
+    /// When the call started.
+    StartedAt,
+    /// ASR confidence of a turn (turn tables).
+    Confidence,
+}
+
+impl Field {
+    /// Every field.
+    pub const ALL: [Field; 13] = [
+        Field::CallId,
+        Field::Speaker,
+        Field::Text,
+        Field::Start,
+        Field::End,
+        Field::Turn,
+        Field::CustomerId,
+        Field::AgentId,
+        Field::Queue,
+        Field::Channel,
+        Field::Language,
+        Field::StartedAt,
+        Field::Confidence,
+    ];
+
+    /// The name used in `--column FIELD=NAME`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::CallId => "call_id",
+            Field::Speaker => "speaker",
+            Field::Text => "text",
+            Field::Start => "start",
+            Field::End => "end",
+            Field::Turn => "turn",
+            Field::CustomerId => "customer_id",
+            Field::AgentId => "agent_id",
+            Field::Queue => "queue",
+            Field::Channel => "channel",
+            Field::Language => "language",
+            Field::StartedAt => "started_at",
+            Field::Confidence => "confidence",
+        }
+    }
+
+    /// The field named `name` (as in `--column`).
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name.trim())
+    }
+
+    /// Column names recognised without `--column`, compared ignoring case, `_`, `-` and spaces.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Field::CallId => &[
+                "call_id",
+                "callid",
+                "contact_id",
+                "conversation_id",
+                "dialogue_id",
+                "dialog_id",
+                "interaction_id",
+                "session_id",
+            ],
+            Field::Speaker => &[
+                "speaker",
+                "role",
+                "speaker_role",
+                "participant",
+                "participant_role",
+                "author_role",
+                "party",
+                "speaker_label",
+            ],
+            Field::Text => &[
+                "text",
+                "transcript",
+                "utterance",
+                "transcription",
+                "content",
+                "message",
+                "display_text",
+            ],
+            Field::Start => &[
+                "start_s",
+                "start",
+                "start_time",
+                "begin",
+                "begin_s",
+                "start_ms",
+                "begin_offset_millis",
+                "start_offset_ms",
+            ],
+            Field::End => &[
+                "end_s",
+                "end",
+                "end_time",
+                "end_ms",
+                "end_offset_millis",
+                "end_offset_ms",
+            ],
+            Field::Turn => &[
+                "turn",
+                "turn_index",
+                "turn_num",
+                "turn_number",
+                "turn_no",
+                "seq",
+                "sequence",
+                "utterance_index",
+            ],
+            Field::CustomerId => &[
+                "customer_id",
+                "customer",
+                "caller_id",
+                "account_id",
+                "account_number",
+                "customer_number",
+            ],
+            Field::AgentId => &["agent_id", "agent", "agent_name", "rep_id", "employee_id"],
+            Field::Queue => &["queue", "queue_name", "skill", "line_of_business", "lob"],
+            Field::Channel => &["channel", "contact_channel", "media_type"],
+            Field::Language => &["language", "language_code", "lang", "locale"],
+            Field::StartedAt => &[
+                "started_at",
+                "call_start",
+                "call_started_at",
+                "contact_start",
+                "initiation_timestamp",
+                "start_timestamp",
+                "call_date",
+            ],
+            Field::Confidence => &["confidence", "asr_confidence"],
+        }
+    }
+}
+
+/// Compares column names the way people write them: `conversationId` = `conversation_id`.
+fn fold_name(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Which column holds which [`Field`]: `--column` assignments first, then the aliases.
+#[derive(Clone, Debug, Default)]
+pub struct ColumnMap {
+    named: Vec<(Field, String)>,
+}
+
+impl ColumnMap {
+    /// Parses `--column` values (`call_id=ContactId`). Errors name the bad value.
+    pub fn parse(assignments: &[String]) -> Result<ColumnMap, String> {
+        let mut named = Vec::new();
+        for a in assignments {
+            let Some((field, column)) = a.split_once('=') else {
+                return Err(format!(
+                    "--column {a:?}: expected FIELD=NAME, for example call_id=ContactId"
+                ));
+            };
+            let Some(f) = Field::from_name(field) else {
+                let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                return Err(format!(
+                    "--column {a:?}: unknown field {field:?} (one of {})",
+                    names.join(", ")
+                ));
+            };
+            if column.trim().is_empty() {
+                return Err(format!("--column {a:?}: the column name is empty"));
+            }
+            named.push((f, column.trim().to_string()));
+        }
+        Ok(ColumnMap { named })
+    }
+
+    /// The column named for `field` with `--column`, if any.
+    pub fn named(&self, field: Field) -> Option<&str> {
+        self.named
+            .iter()
+            .rev()
+            .find(|(f, _)| *f == field)
+            .map(|(_, c)| c.as_str())
+    }
+
+    /// The index of the header holding `field`, if any.
+    pub fn find(&self, field: Field, headers: &[&str]) -> Option<usize> {
+        if let Some(name) = self.named(field) {
+            let name = fold_name(name);
+            return headers.iter().position(|h| fold_name(h) == name);
+        }
+        field.aliases().iter().find_map(|a| {
+            let a = fold_name(a);
+            headers.iter().position(|h| fold_name(h) == a)
+        })
+    }
+}
+
+/// Whether a time column holds milliseconds, by its name (`start_ms`, `BeginOffsetMillis`).
+pub fn is_millis_column(name: &str) -> bool {
+    let n = fold_name(name);
+    n.ends_with("ms") || n.contains("millis")
+}
+
+/// One metadata row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetaRecord {
+    /// The customer's identifier.
+    pub customer_id: Option<String>,
+    /// The agent's identifier.
+    pub agent_id: Option<String>,
+    /// Queue.
+    pub queue: Option<String>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Language tag.
+    pub language: Option<String>,
+    /// Start, µs since the epoch, UTC.
+    pub started_at_us: Option<i64>,
+    /// Kept extra columns, in the order named.
+    pub extra: Vec<(String, String)>,
+}
+
+/// Why a metadata file cannot be used (fatal: bad configuration).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct MetadataError {
+    /// The metadata file.
+    pub path: String,
+    /// The 1-based line (row) when the problem is in one row.
+    pub line: Option<u64>,
+    /// What is wrong and, where possible, what to do.
+    pub message: String,
+}
+
+/// The `--metadata` table: call_id → row, with per-row "used" flags.
+pub struct MetadataTable {
+    path: PathBuf,
+    index: HashMap<String, usize>,
+    records: Vec<MetaRecord>,
+    used: Vec<AtomicBool>,
+    calls_without_row: AtomicU64,
+    duplicate_rows: u64,
+}
+
+impl fmt::Debug for MetadataTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetadataTable")
+            .field("path", &self.path)
+            .field("rows", &self.records.len())
+            .finish()
+    }
+}
+
+/// Raw rows: (line, header → value), in file order.
+type RawRows = Vec<(u64, Vec<(String, String)>)>;
+
+impl MetadataTable {
+    /// Loads `path` (CSV, TSV, JSON Lines, JSON array or Parquet; gzip/zstd for the text forms).
+    /// `keep` names extra columns to carry into `extra_metadata`.
+    pub fn load(
+        path: &Path,
+        columns: &ColumnMap,
+        keep: &[String],
+    ) -> Result<MetadataTable, MetadataError> {
+        let shown = path.display().to_string();
+        let err = |line: Option<u64>, message: String| MetadataError {
+            path: shown.clone(),
+            line,
+            message,
+        };
+        let ext = super::record_extension(path);
+        let rows: RawRows = if ext == "parquet" {
+            read_parquet(path).map_err(|m| err(None, m))?
+        } else {
+            let bytes = super::open::read_all(path).map_err(|r| err(None, r.to_string()))?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| err(None, "not valid UTF-8 text".into()))?;
+            match ext.as_str() {
+                "jsonl" | "ndjson" | "json" => read_json(&text).map_err(|(l, m)| err(l, m))?,
+                _ => read_csv(&text, ext == "tsv").map_err(|(l, m)| err(l, m))?,
+            }
+        };
+        let Some((_, first)) = rows.first() else {
+            return Err(err(None, "no rows".into()));
+        };
+        let headers: Vec<&str> = first.iter().map(|(h, _)| h.as_str()).collect();
+        let Some(_) = columns.find(Field::CallId, &headers) else {
+            return Err(err(
+                None,
+                format!(
+                    "no call_id column among {} (name it with --column call_id=NAME)",
+                    headers
+                        .iter()
+                        .take(12)
+                        .map(|h| format!("{h:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        for k in keep {
+            if !headers.iter().any(|h| fold_name(h) == fold_name(k)) {
+                return Err(err(None, format!("--metadata-keep {k:?}: no such column")));
+            }
+        }
+        let mut table = MetadataTable {
+            path: path.to_path_buf(),
+            index: HashMap::with_capacity(rows.len()),
+            records: Vec::with_capacity(rows.len()),
+            used: Vec::new(),
+            calls_without_row: AtomicU64::new(0),
+            duplicate_rows: 0,
+        };
+        for (line, row) in rows {
+            let heads: Vec<&str> = row.iter().map(|(h, _)| h.as_str()).collect();
+            let get = |f: Field| {
+                columns
+                    .find(f, &heads)
+                    .map(|i| row[i].1.trim())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+            };
+            let Some(call_id) = get(Field::CallId) else {
+                continue;
+            };
+            let started_at_us = match get(Field::StartedAt) {
+                None => None,
+                Some(s) => Some(parse_timestamp(&s).ok_or_else(|| err(Some(line), format!("started_at {s:?} is not a timestamp (RFC 3339, YYYY-MM-DD or epoch seconds)")))?),
+            };
+            let extra = keep
+                .iter()
+                .filter_map(|k| {
+                    row.iter()
+                        .find(|(h, _)| fold_name(h) == fold_name(k))
+                        .map(|(h, v)| (h.clone(), v.clone()))
+                })
+                .collect();
+            let record = MetaRecord {
+                customer_id: get(Field::CustomerId),
+                agent_id: get(Field::AgentId),
+                queue: get(Field::Queue),
+                channel: get(Field::Channel),
+                language: get(Field::Language),
+                started_at_us,
+                extra,
+            };
+            if table.index.contains_key(&call_id) {
+                table.duplicate_rows += 1;
+                continue;
+            }
+            table.index.insert(call_id, table.records.len());
+            table.records.push(record);
+        }
+        table.used = (0..table.records.len())
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        Ok(table)
+    }
+
+    /// Fills `call` from its row, if there is one, and records whether there was.
+    pub fn apply(&self, call: &mut Call) {
+        let Some(&i) = self.index.get(call.call_id.as_str()) else {
+            call.metadata_matched = Some(false);
+            self.calls_without_row.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        self.used[i].store(true, Ordering::Relaxed);
+        let r = &self.records[i];
+        call.metadata_matched = Some(true);
+        let set = |slot: &mut Option<String>, v: &Option<String>| {
+            if v.is_some() {
+                slot.clone_from(v);
+            }
+        };
+        set(&mut call.customer_id, &r.customer_id);
+        set(&mut call.agent_id, &r.agent_id);
+        set(&mut call.queue, &r.queue);
+        set(&mut call.channel, &r.channel);
+        set(&mut call.language_tag, &r.language);
+        if r.started_at_us.is_some() {
+            call.started_at_us = r.started_at_us;
+        }
+        call.extra_metadata.clone_from(&r.extra);
+    }
+
+    /// Rows in the table (first row per call_id).
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Rows no transcript used so far.
+    pub fn rows_without_transcript(&self) -> u64 {
+        self.used
+            .iter()
+            .filter(|u| !u.load(Ordering::Relaxed))
+            .count() as u64
+    }
+
+    /// Calls that found no row so far.
+    pub fn transcripts_without_row(&self) -> u64 {
+        self.calls_without_row.load(Ordering::Relaxed)
+    }
+
+    /// Rows skipped because their call_id appeared earlier in the file (the first is used).
+    pub fn duplicate_rows(&self) -> u64 {
+        self.duplicate_rows
+    }
+
+    /// The file it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn read_csv(text: &str, tab: bool) -> Result<RawRows, (Option<u64>, String)> {
+    let first = text.lines().next().unwrap_or("");
+    let delimiter = if tab || first.matches('\t').count() > first.matches(',').count() {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| (Some(1), format!("CSV header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| (e.position().map(|p| p.line()), format!("CSV: {e}")))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let row = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.clone(), record.get(i).unwrap_or("").to_string()))
+            .collect();
+        rows.push((line, row));
+    }
+    Ok(rows)
+}
+
+fn read_json(text: &str) -> Result<RawRows, (Option<u64>, String)> {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let objects: Vec<(u64, serde_json::Value)> = if body.starts_with('[') {
+        let v: serde_json::Value = serde_json::from_str(body)
+            .map_err(|e| (Some(e.line() as u64), format!("invalid JSON: {e}")))?;
+        v.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64 + 1, v))
+            .collect()
+    } else {
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v = serde_json::from_str(line)
+                .map_err(|e| (Some(i as u64 + 1), format!("invalid JSON: {e}")))?;
+            out.push((i as u64 + 1, v));
+        }
+        out
+    };
+    let mut rows = Vec::with_capacity(objects.len());
+    for (line, v) in objects {
+        let serde_json::Value::Object(map) = v else {
+            return Err((Some(line), "expected a JSON object per row".into()));
+        };
+        let row = map
+            .into_iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (k, s)
+            })
+            .collect();
+        rows.push((line, row));
+    }
+    Ok(rows)
+}
+
+fn read_parquet(path: &Path) -> Result<RawRows, String> {
+    use arrow_array::Array;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    let mut rows = Vec::new();
+    let mut line = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("reading Parquet: {e}"))?;
+        let schema = batch.schema();
+        for i in 0..batch.num_rows() {
+            line += 1;
+            let row = schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(f, col)| {
+                    (
+                        f.name().clone(),
+                        if col.is_null(i) {
+                            String::new()
+                        } else {
+                            cell_string(col.as_ref(), i)
+                        },
+                    )
+                })
+                .collect();
+            rows.push((line, row));
+        }
+    }
+    Ok(rows)
+}
+
+/// A Parquet cell as text: strings as they are, numbers in decimal, timestamps and dates in
+/// RFC 3339 (UTC), so every column goes through the same parsing as CSV.
+fn cell_string(col: &dyn arrow_array::Array, i: usize) -> String {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::*;
+    use arrow_schema::{DataType, TimeUnit};
+    match col.data_type() {
+        DataType::Utf8 => col.as_string::<i32>().value(i).to_string(),
+        DataType::LargeUtf8 => col.as_string::<i64>().value(i).to_string(),
+        DataType::Utf8View => col.as_string_view().value(i).to_string(),
+        DataType::Boolean => col.as_boolean().value(i).to_string(),
+        DataType::Int8 => col.as_primitive::<Int8Type>().value(i).to_string(),
+        DataType::Int16 => col.as_primitive::<Int16Type>().value(i).to_string(),
+        DataType::Int32 => col.as_primitive::<Int32Type>().value(i).to_string(),
+        DataType::Int64 => col.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::UInt8 => col.as_primitive::<UInt8Type>().value(i).to_string(),
+        DataType::UInt16 => col.as_primitive::<UInt16Type>().value(i).to_string(),
+        DataType::UInt32 => col.as_primitive::<UInt32Type>().value(i).to_string(),
+        DataType::UInt64 => col.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::Float32 => col.as_primitive::<Float32Type>().value(i).to_string(),
+        DataType::Float64 => col.as_primitive::<Float64Type>().value(i).to_string(),
+        DataType::Timestamp(unit, _) => {
+            let us = match unit {
+                TimeUnit::Second => col
+                    .as_primitive::<TimestampSecondType>()
+                    .value(i)
+                    .saturating_mul(1_000_000),
+                TimeUnit::Millisecond => col
+                    .as_primitive::<TimestampMillisecondType>()
+                    .value(i)
+                    .saturating_mul(1000),
+                TimeUnit::Microsecond => col.as_primitive::<TimestampMicrosecondType>().value(i),
+                TimeUnit::Nanosecond => {
+                    col.as_primitive::<TimestampNanosecondType>().value(i) / 1000
+                }
+            };
+            rfc3339_from_us(us)
+        }
+        DataType::Date32 => super::time::utc_date(
+            i64::from(col.as_primitive::<Date32Type>().value(i)) * 86_400_000_000,
+        ),
+        DataType::Date64 => super::time::utc_date(
+            col.as_primitive::<Date64Type>()
+                .value(i)
+                .saturating_mul(1000),
+        ),
+        DataType::Dictionary(_, _) => {
+            let Some(dict) = col.as_any_dictionary_opt() else {
+                return String::new();
+            };
+            let key = dict.normalized_keys().get(i).copied().unwrap_or(0);
+            cell_string(dict.values().as_ref(), key)
+        }
+        _ => String::new(),
+    }
+}
+
+fn rfc3339_from_us(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let micros = us.rem_euclid(1_000_000);
+    let tod = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}.{micros:06}Z",
+        super::time::utc_date(us),
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
+}
+
+/// A start time as metadata files write it: RFC 3339, `YYYY-MM-DD[ HH:MM:SS]`, compact
+/// `YYYYMMDD[THHMMSS]`, or epoch seconds (milliseconds when above 10^11).
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(us) = parse_rfc3339_us(s) {
+        return Some(us);
+    }
+    // Compact forms: YYYYMMDD, YYYYMMDDhhmmss, YYYYMMDDThhmmss[Z], YYYYMMDD_hhmmss.
+    let core = s.strip_suffix(['Z', 'z']).unwrap_or(s);
+    let digits: String = core
+        .chars()
+        .filter(|c| !matches!(c, 'T' | 't' | '_'))
+        .collect();
+    let separators = core.len() - digits.len();
+    let compact = digits.bytes().all(|b| b.is_ascii_digit())
+        && ((digits.len() == 8 && separators == 0)
+            || (digits.len() == 14
+                && (separators == 0
+                    || (separators == 1
+                        && core
+                            .as_bytes()
+                            .get(8)
+                            .is_some_and(|b| matches!(b, b'T' | b't' | b'_'))))));
+    if compact {
+        let n = |a: usize, b: usize| digits[a..b].parse::<i64>().ok();
+        let (y, m, d) = (n(0, 4)?, n(4, 6)?, n(6, 8)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        let mut us = days_from_civil(y, m, d) * 86_400_000_000;
+        if digits.len() == 14 {
+            let (h, mi, se) = (n(8, 10)?, n(10, 12)?, n(12, 14)?);
+            if h > 23 || mi > 59 || se > 60 {
+                return None;
+            }
+            us += ((h * 60 + mi) * 60 + se) * 1_000_000;
+        }
+        return Some(us);
+    }
+    let x: f64 = s.parse().ok()?;
+    if !x.is_finite() || x < 0.0 {
+        return None;
+    }
+    Some(if x > 1e11 {
+        (x * 1000.0) as i64
+    } else {
+        (x * 1e6) as i64
+    })
+}
+
+/// Applies `--call-id-from` to `name` (a file name). In a file that holds one call, the
+/// `call_id` group (else the first group, else the whole match) becomes the call_id; in any file
+/// the other named groups fill their fields. Returns whether the pattern matched.
+pub fn apply_file_name_fields(
+    call: &mut Call,
+    regex: &Regex,
+    name: &str,
+    single_call: bool,
+) -> bool {
+    let Some(caps) = regex.captures(name) else {
+        return false;
+    };
+    if single_call {
+        let id = caps
+            .name("call_id")
+            .or_else(|| caps.get(1))
+            .or_else(|| caps.get(0))
+            .map(|m| m.as_str().trim())
+            .filter(|s| !s.is_empty());
+        if let Some(id) = id {
+            call.call_id = id.to_string();
+        }
+    }
+    let group = |n: &str| {
+        caps.name(n)
+            .map(|m| m.as_str().trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(v) = group("customer_id") {
+        call.customer_id = Some(v);
+    }
+    if let Some(v) = group("agent_id") {
+        call.agent_id = Some(v);
+    }
+    if let Some(v) = group("queue") {
+        call.queue = Some(v);
+    }
+    if let Some(v) = group("channel") {
+        call.channel = Some(v);
+    }
+    if let Some(v) = group("language") {
+        call.language_tag = Some(v);
+    }
+    if let Some(us) = group("started_at")
+        .or_else(|| group("date"))
+        .and_then(|v| parse_timestamp(&v))
+    {
+        call.started_at_us = Some(us);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SourceRef, Speaker, Turn};
+
+    fn call() -> Call {
+        Call::new(
+            "x",
+            SourceRef::file("f".into()),
+            vec![Turn::new(Speaker::Customer, "hi")],
+        )
+    }
+
+    #[test]
+    fn columns_match_by_alias_ignoring_case_and_separators_and_by_name() {
+        let headers = ["ConversationId", "Speaker Role", "Utterance", "StartMs"];
+        let map = ColumnMap::default();
+        assert_eq!(map.find(Field::CallId, &headers), Some(0));
+        assert_eq!(map.find(Field::Speaker, &headers), Some(1));
+        assert_eq!(map.find(Field::Text, &headers), Some(2));
+        assert_eq!(map.find(Field::Start, &headers), Some(3));
+        assert!(is_millis_column(headers[3]));
+        let map = ColumnMap::parse(&["text=speaker role".into()]).unwrap();
+        assert_eq!(map.find(Field::Text, &headers), Some(1));
+        assert!(
+            ColumnMap::parse(&["nope=x".into()])
+                .unwrap_err()
+                .contains("unknown field")
+        );
+        assert!(
+            ColumnMap::parse(&["call_id".into()])
+                .unwrap_err()
+                .contains("FIELD=NAME")
+        );
+    }
+
+    #[test]
+    fn timestamps_in_the_forms_metadata_uses() {
+        let t = 1_793_610_845_000_000; // 2026-11-02T09:14:05Z
+        assert_eq!(parse_timestamp("2026-11-02T09:14:05Z"), Some(t));
+        assert_eq!(parse_timestamp("2026-11-02 09:14:05"), Some(t));
+        assert_eq!(parse_timestamp("20261102T091405"), Some(t));
+        assert_eq!(
+            parse_timestamp("20261102"),
+            Some(t - (9 * 3600 + 14 * 60 + 5) * 1_000_000)
+        );
+        assert_eq!(parse_timestamp("1793610845"), Some(t));
+        assert_eq!(parse_timestamp("1793610845000"), Some(t));
+        assert_eq!(parse_timestamp("last tuesday"), None);
+    }
+
+    #[test]
+    fn file_names_give_the_call_id_and_named_fields() {
+        let re = Regex::new(r"^(?P<date>\d{8})_(?P<call_id>[^_]+)_(?P<agent_id>a\d+)").unwrap();
+        let mut c = call();
+        assert!(apply_file_name_fields(
+            &mut c,
+            &re,
+            "20261102_c-77_a12.agent.json",
+            true
+        ));
+        assert_eq!(c.call_id, "c-77");
+        assert_eq!(c.agent_id.as_deref(), Some("a12"));
+        assert_eq!(c.started_at_us, parse_timestamp("2026-11-02"));
+        let mut c = call();
+        assert!(apply_file_name_fields(
+            &mut c,
+            &re,
+            "20261102_c-77_a12.jsonl",
+            false
+        ));
+        assert_eq!(
+            c.call_id, "x",
+            "a file of many calls keeps each record's id"
+        );
+        assert!(!apply_file_name_fields(
+            &mut call(),
+            &re,
+            "other.json",
+            true
+        ));
+    }
+
+    #[test]
+    fn a_metadata_csv_joins_and_counts_both_ways() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.csv");
+        std::fs::write(&path, "ContactId,Customer,Queue,Started At,Region\nc1,cust-9,billing,2026-11-02T09:14:05Z,eu\nc2,cust-8,,,us\nc1,dup,,,\n").unwrap();
+        let cols = ColumnMap::parse(&["call_id=ContactId".into(), "started_at=Started At".into()])
+            .unwrap();
+        let table = MetadataTable::load(&path, &cols, &["region".into()]).unwrap();
+        assert_eq!((table.len(), table.duplicate_rows()), (2, 1));
+        let mut c = call();
+        c.call_id = "c1".into();
+        c.queue = Some("from transcript".into());
+        table.apply(&mut c);
+        assert_eq!(c.customer_id.as_deref(), Some("cust-9"));
+        assert_eq!(c.queue.as_deref(), Some("billing"));
+        assert_eq!(c.started_at_us, Some(1_793_610_845_000_000));
+        assert_eq!(c.extra_metadata, [("Region".to_string(), "eu".to_string())]);
+        assert_eq!(c.metadata_matched, Some(true));
+        let mut other = call();
+        table.apply(&mut other);
+        assert_eq!(other.metadata_matched, Some(false));
+        assert_eq!(
+            (
+                table.rows_without_transcript(),
+                table.transcripts_without_row()
+            ),
+            (1, 1)
+        );
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "id,x\n1,2\n").unwrap();
+        let e = MetadataTable::load(&bad, &ColumnMap::default(), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bad.csv") && e.contains("--column call_id="),
+            "{e}"
+        );
+        let bad_time = dir.path().join("t.csv");
+        std::fs::write(&bad_time, "call_id,started_at\nc1,yesterday\n").unwrap();
+        let e = MetadataTable::load(&bad_time, &ColumnMap::default(), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.csv:2") && e.contains("yesterday"), "{e}");
+    }
+}
