@@ -1,0 +1,321 @@
+//! `fcrscan link DIR`: relink everything the dataset holds, and the linking options that
+//! `fcrscan scan` shares with it (`--window`, `--transfer-gap`, `--same-channel`,
+//! `--same-issue`).
+//!
+//! A scan links by itself after writing the night's calls; this command is for changing the
+//! linking options, or repairing the contacts and fcr tables after a run that failed between
+//! committing the calls and linking them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use clap::Args;
+
+use fcrscan::ingest::time::utc_date;
+use fcrscan::link::{DurationError, LinkConfig, format_duration_s, parse_duration_s};
+use fcrscan::linking::{LinkReport, LinkScope, link_dataset};
+use fcrscan::output::fcr_tables::link_settings;
+use fcrscan::output::manifest::RunManifest;
+
+use super::exit::Exit;
+use super::ui;
+
+/// The linking options, shared by `scan` and `link`.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Linking (FCR)")]
+pub struct LinkFlags {
+    /// Repeat window: a contact within this time after another contact of the same customer
+    /// makes that one unresolved.
+    ///
+    /// Measured start to start; a contact exactly one window later still counts. Written as a
+    /// whole number and a unit: 24h, 3d, 7d, 30d (s, m, h, d, w). A contact whose window
+    /// reaches past the newest call in DIR is censored until a later night decides it. Each
+    /// night reads back the calls from four windows before the earliest day it adds (beyond
+    /// two windows only those of customers seen since), so a longer window costs more time
+    /// and memory per night. Changing it relinks the whole dataset once, on the next run.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration_arg)]
+    window: i64,
+
+    /// A contact that starts within this gap after the previous one ended is a transfer or a
+    /// dropped-call continuation, not a repeat.
+    ///
+    /// Measured from the end of the earlier contact (its start plus duration_s, or its start
+    /// when the duration is unknown) to the start of the later one. Must be shorter than the
+    /// window. Written like --window: 0s, 90s, 15m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration_arg)]
+    transfer_gap: i64,
+
+    /// Link only contacts in the same channel (a contact with no channel matches any).
+    #[arg(long, overrides_with = "no_same_channel")]
+    same_channel: bool,
+
+    /// Link contacts across channels: a chat after a call is a repeat (the default).
+    #[arg(long, overrides_with = "same_channel")]
+    no_same_channel: bool,
+
+    /// Link only contacts that share a topic_* category (a contact with no topic matches any).
+    ///
+    /// Topics come from the lexicon's topic_* categories (billing, outage, delivery, account,
+    /// cancellation, refund…); a QA lead can add more. Untagged contacts still link, so a
+    /// failure is not counted as a resolution because the topic lexicon missed the issue.
+    #[arg(long, overrides_with = "no_same_issue")]
+    same_issue: bool,
+
+    /// Link contacts whatever their topics (the default).
+    #[arg(long, overrides_with = "same_issue")]
+    no_same_issue: bool,
+}
+
+fn parse_duration_arg(text: &str) -> Result<i64, DurationError> {
+    parse_duration_s(text)
+}
+
+impl LinkFlags {
+    /// The checked linking config, or the usage error to print.
+    pub fn config(&self) -> Result<LinkConfig, String> {
+        LinkConfig::try_new(
+            self.window,
+            self.transfer_gap,
+            self.same_channel,
+            self.same_issue,
+        )
+        .map_err(|e| {
+            format!(
+                "--window {} --transfer-gap {}: {e}",
+                format_duration_s(self.window),
+                format_duration_s(self.transfer_gap)
+            )
+        })
+    }
+}
+
+/// Prints a linking-option error and returns the usage exit code.
+pub fn usage_error(message: &str) -> Exit {
+    eprintln!("fcrscan: error: {message}");
+    Exit::Usage
+}
+
+/// Relink everything a dataset holds: rewrite its contacts and fcr tables from its calls.
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = "Examples:\n  fcrscan link /data/fcr\n  fcrscan link /data/fcr --window 30d --same-channel\n\nA nightly `fcrscan scan TONIGHT/ --out DIR` links by itself; run `link` after changing the\nlinking options, or when a scan failed after writing its calls."
+)]
+pub struct LinkArgs {
+    /// The dataset directory written by `fcrscan scan --out DIR`.
+    ///
+    /// Every call in DIR/calls is read and held in memory (about 1 KB per call: 324 MB were
+    /// measured for 305,000 calls), linked, and DIR/contacts and DIR/fcr are rewritten,
+    /// partition by partition.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+
+    #[command(flatten)]
+    link: LinkFlags,
+}
+
+/// Runs `fcrscan link`.
+pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
+    let cfg = match args.link.config() {
+        Ok(cfg) => cfg,
+        Err(message) => return Ok(usage_error(&message)),
+    };
+    anyhow::ensure!(
+        args.dir.join("calls").is_dir(),
+        "{} holds no calls table ({} is missing): write a dataset with `fcrscan scan PATH --out {}` first",
+        args.dir.display(),
+        args.dir.join("calls").display(),
+        args.dir.display()
+    );
+    let run_id = link_run_id();
+    let report = link_dataset(&args.dir, &cfg, &LinkScope::All, &run_id)
+        .with_context(|| format!("linking the calls in {}", args.dir.display()))?;
+    if !args.quiet {
+        eprintln!(
+            "fcrscan: {} Output: {}.",
+            summary(&report, &cfg),
+            ui::sanitize(&args.dir.display().to_string())
+        );
+    }
+    Ok(Exit::Clean)
+}
+
+/// The linking step of `fcrscan scan`, after its calls are committed.
+pub fn after_scan(
+    out: &Path,
+    cfg: &LinkConfig,
+    call_dates: &BTreeSet<String>,
+    run_id: &str,
+) -> anyhow::Result<LinkReport> {
+    link_dataset(out, cfg, &LinkScope::Scanned(call_dates.clone()), run_id).with_context(|| {
+        format!(
+            "linking contacts in {} (the calls are written; run `fcrscan link {}` with the same linking options to finish)",
+            out.display(),
+            out.display()
+        )
+    })
+}
+
+/// Records the linking run in a scan's manifest: the options under `settings`, rows under
+/// `rows_written` / `rows_replaced`, and the time under `timings_ms.link`.
+pub fn record(report: &LinkReport, cfg: &LinkConfig, manifest: &mut RunManifest) {
+    let settings = [
+        ("window", format_duration_s(cfg.window_s)),
+        ("transfer_gap", format_duration_s(cfg.transfer_gap_s)),
+        ("same_channel", cfg.same_channel.to_string()),
+        ("same_issue", cfg.same_issue.to_string()),
+    ];
+    for (key, value) in settings {
+        manifest.settings.insert(key.to_string(), value);
+    }
+    if let Some(end) = report.data_end_us {
+        manifest
+            .settings
+            .insert("link_data_end".to_string(), rfc3339(end));
+    }
+    if let Some(reason) = &report.full_relink {
+        manifest
+            .settings
+            .insert("link_full_relink".to_string(), reason.to_string());
+    }
+    if let Some(from) = &report.history_from {
+        manifest
+            .settings
+            .insert("link_history_from".to_string(), from.clone());
+    }
+    if let Some(from) = &report.recomputed_from {
+        manifest
+            .settings
+            .insert("link_recomputed_from".to_string(), from.clone());
+    }
+    for (table, rows) in &report.rows_written {
+        manifest.rows_written.insert(table.clone(), *rows);
+    }
+    for (table, rows) in &report.rows_replaced {
+        manifest.rows_replaced.insert(table.clone(), *rows);
+    }
+    manifest
+        .timings_ms
+        .insert("link".to_string(), report.elapsed_ms);
+}
+
+/// One or two sentences for the end-of-run summary.
+pub fn summary(report: &LinkReport, cfg: &LinkConfig) -> String {
+    let mut s = match &report.full_relink {
+        Some(reason) if reason.is_notable() => format!("Relinked every call ({reason}): "),
+        _ => String::from("Linked: "),
+    };
+    let c = &report.rewritten;
+    s.push_str(&format!(
+        "{} calls read with {}",
+        report.calls_linked,
+        link_settings(cfg)
+    ));
+    if let Some(from) = &report.history_from {
+        s.push_str(&format!(" from {from} on"));
+    }
+    if report.partitions_rewritten.is_empty() {
+        s.push_str("; contacts and fcr already up to date.");
+    } else {
+        s.push_str(&format!(
+            "; contacts and fcr rewritten for {} call date(s), whose {} first contacts are {} resolved, {} unresolved, {} censored.",
+            report.partitions_rewritten.len(),
+            c.first_contacts,
+            c.resolved,
+            c.unresolved,
+            c.censored
+        ));
+    }
+    s
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of a timestamp in µs.
+fn rfc3339(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let tod = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        utc_date(us),
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
+}
+
+/// A run id for `fcrscan link`, in the form of a scan's: `20261123T101500Z-link3fa9c1`.
+fn link_run_id() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let us = i64::try_from(now.as_micros()).unwrap_or(i64::MAX);
+    let stamp = rfc3339(us).replace(['-', ':'], "");
+    let salt = (now.subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xff_ffff;
+    format!("{stamp}-link{salt:06x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        link: LinkFlags,
+    }
+
+    fn config(args: &[&str]) -> Result<LinkConfig, String> {
+        let cli = Cli::try_parse_from(std::iter::once("fcrscan").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.link.config()
+    }
+
+    #[test]
+    fn defaults_are_seven_days_and_fifteen_minutes_across_channels_and_issues() {
+        assert_eq!(config(&[]), Ok(LinkConfig::default()));
+    }
+
+    #[test]
+    fn flags_set_the_window_gap_and_filters_and_the_last_switch_wins() {
+        let cfg = config(&[
+            "--window",
+            "30d",
+            "--transfer-gap",
+            "90s",
+            "--same-channel",
+            "--same-issue",
+            "--no-same-issue",
+        ])
+        .expect("valid");
+        assert_eq!(
+            cfg,
+            LinkConfig {
+                window_s: 2_592_000,
+                transfer_gap_s: 90,
+                same_channel: true,
+                same_issue: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_duration_without_a_unit_is_a_usage_error_that_says_so() {
+        let err = config(&["--window", "7"]).expect_err("no unit");
+        assert!(err.contains("has no unit"), "{err}");
+        let err = config(&["--window", "1h", "--transfer-gap", "2h"]).expect_err("gap > window");
+        assert!(
+            err.contains("must be shorter than the repeat window"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn timestamps_print_as_rfc3339_utc() {
+        assert_eq!(rfc3339(1_793_610_845_000_000), "2026-11-02T09:14:05Z");
+    }
+}

@@ -1,0 +1,607 @@
+//! The linking step of a run: after the calls are committed, read back the history linking
+//! needs, link it, tally it, and rewrite the `contacts` and `fcr` partitions whose rows changed.
+//!
+//! [`crate::link`] and [`crate::aggregate::fcr`] are pure; this module decides what to read and
+//! what to rewrite, and leaves reading and writing Parquet to [`crate::output`]. docs/FCR.md
+//! ("Nightly runs") states the plan for readers of the data.
+//!
+//! The plan, with W the window and B the earliest day the run may have changed (the earliest
+//! `call_date` the scan wrote, or the latest day the dataset held before, if earlier):
+//!
+//! - **Recompute** every dated partition from R = midnight of B − 2W on. New calls and a later
+//!   data end change rows of calls that started from B − W on and the earlier legs of their
+//!   episodes; an episode (contacts joined by transfers minutes apart) is assumed to span less
+//!   than W, so every changed row starts at or after R.
+//! - **Read** the calls from R on, and the calls of the same customers from R − 2W to R: a row
+//!   that starts at or after R depends only on calls from its episode's first leg minus W on.
+//! - **Chains older than what is read** keep their stored `chain_id` and `chain_position`: a
+//!   recomputed call whose chain reaches back before R takes the chain of the last earlier
+//!   contact it links through (its *anchor*, which started within W before R) from the stored
+//!   contacts rows, and positions continue from the highest stored position of that chain.
+//! - **Rewrite** only the recomputed partitions whose rows differ from the stored ones, or that
+//!   the scan wrote (their calls may carry new flags), or whose fcr partition is missing.
+//!
+//! So the cost of a night grows with the night and with W, not with the history. A full relink
+//! ([`LinkScope::All`], `fcrscan link DIR`) recomputes and rewrites everything; it is also used
+//! when the dataset has no contacts yet, when the stored rows were linked with other options,
+//! or when an anchor's stored row is missing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::time::Instant;
+
+use crate::aggregate::fcr::{FcrCounts, FcrKey, UNKNOWN_DATE, tally};
+use crate::ingest::time::{days_from_civil, utc_date};
+use crate::link::{ContactInput, ContactRow, LinkConfig, link};
+use crate::output::fcr_tables::{
+    CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact, write_fcr,
+};
+use crate::output::history::{self, HistoryError, Partitions};
+use crate::output::schema::CALLS;
+use crate::output::{DatasetWriter, OutputError};
+
+/// Microseconds in a day.
+const DAY_US: i64 = 86_400 * 1_000_000;
+
+/// Which part of the dataset a linking run must bring up to date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkScope {
+    /// Everything: recompute every partition (`fcrscan link DIR`).
+    All,
+    /// What a scan changed: the `call_date` partitions it wrote (dates or `unknown`).
+    Scanned(BTreeSet<String>),
+}
+
+/// Why a linking run recomputed every partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FullRelink {
+    /// `fcrscan link DIR` asked for it.
+    Requested,
+    /// The dataset had calls but no contacts yet (its first run, or one written before
+    /// linking existed).
+    NoContactsYet,
+    /// The stored rows were linked with other options, so none of them can be kept.
+    OptionsChanged {
+        /// The stored options ([`link_settings`]), when recorded.
+        stored: Option<String>,
+        /// This run's options.
+        now: String,
+    },
+    /// A recomputed call links to an earlier call that has no stored contacts row (a run
+    /// failed after committing its calls, or rows were deleted), so its chain is unknown.
+    MissingAnchor {
+        /// The earlier call.
+        call_id: String,
+    },
+}
+
+impl FullRelink {
+    /// Whether people should be told: the options changed, or the dataset needed repair.
+    pub fn is_notable(&self) -> bool {
+        matches!(
+            self,
+            FullRelink::OptionsChanged { .. } | FullRelink::MissingAnchor { .. }
+        )
+    }
+}
+
+impl std::fmt::Display for FullRelink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FullRelink::Requested => f.write_str("requested"),
+            FullRelink::NoContactsYet => f.write_str("the dataset had no contacts yet"),
+            FullRelink::OptionsChanged { stored, now } => write!(
+                f,
+                "the linking options changed from {} to {now}",
+                stored.as_deref().unwrap_or("unrecorded options")
+            ),
+            FullRelink::MissingAnchor { call_id } => write!(
+                f,
+                "call {call_id}, which a recomputed call links to, had no stored contacts row"
+            ),
+        }
+    }
+}
+
+/// What a linking run did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LinkReport {
+    /// Why every partition was recomputed, when it was; `None` for an incremental run.
+    pub full_relink: Option<FullRelink>,
+    /// The end of the data (µs since the epoch, UTC): the latest start among the calls read.
+    pub data_end_us: Option<i64>,
+    /// The first dated partition recomputed.
+    pub recomputed_from: Option<String>,
+    /// The first dated partition read.
+    pub history_from: Option<String>,
+    /// Calls read and linked.
+    pub calls_linked: u64,
+    /// Partitions (dates or `unknown`) whose contacts and fcr rows were rewritten.
+    pub partitions_rewritten: BTreeSet<String>,
+    /// Rows written per table (`contacts`, `fcr`).
+    pub rows_written: BTreeMap<String, u64>,
+    /// Rows of the replaced partitions per table.
+    pub rows_replaced: BTreeMap<String, u64>,
+    /// The counts of the rewritten partitions, summed.
+    pub rewritten: FcrCounts,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// Why linking could not finish. Nothing of the contacts and fcr tables is replaced when it
+/// fails before the commit; the calls a scan committed stay.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The dataset could not be read back.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// The contacts or fcr tables could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` date, in µs since the epoch; `None` for anything else.
+///
+/// ```
+/// use fcrscan::linking::date_start_us;
+///
+/// assert_eq!(date_start_us("1970-01-02"), Some(86_400_000_000));
+/// assert_eq!(date_start_us("unknown"), None);
+/// ```
+pub fn date_start_us(date: &str) -> Option<i64> {
+    let mut parts = date.splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    days_from_civil(y, m, d).checked_mul(DAY_US)
+}
+
+/// Which partitions a run reads and recomputes.
+#[derive(Debug, Default)]
+struct Plan {
+    /// Why everything is recomputed, when it is.
+    full: Option<FullRelink>,
+    /// Dated calls partitions whose rows are recomputed (every call read).
+    recent: Vec<String>,
+    /// Dated calls partitions read for context: only calls of customers seen in `recent`.
+    lookback: Vec<String>,
+    /// Dated contacts partitions holding the anchors' stored rows.
+    anchors: Vec<String>,
+    /// Whether the `unknown` partition is recomputed.
+    unknown: bool,
+    /// Which dated partitions are recomputed.
+    range: Range,
+}
+
+/// The dated partitions a plan recomputes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Range {
+    /// Every one.
+    #[default]
+    All,
+    /// Those from R (midnight UTC, µs since the epoch) on.
+    From(i64),
+    /// None: the run changed no dated call.
+    Nothing,
+}
+
+impl Range {
+    /// Whether the dated partition `date` is recomputed.
+    fn contains(self, date: &str) -> bool {
+        match self {
+            Range::All => true,
+            Range::From(r_us) => date_start_us(date).is_some_and(|d| d >= r_us),
+            Range::Nothing => false,
+        }
+    }
+}
+
+impl Plan {
+    fn full(reason: FullRelink, calls: &Partitions) -> Plan {
+        Plan {
+            full: Some(reason),
+            recent: calls.dated.iter().cloned().collect(),
+            unknown: calls.unknown,
+            ..Plan::default()
+        }
+    }
+
+    /// The incremental plan after a scan that wrote `scanned`.
+    fn incremental(scanned: &BTreeSet<String>, calls: &Partitions, cfg: &LinkConfig) -> Plan {
+        let unknown = scanned.contains(UNKNOWN_DATE) && calls.unknown;
+        let touched: BTreeSet<&String> = scanned
+            .iter()
+            .filter(|d| calls.dated.contains(*d) && date_start_us(d).is_some())
+            .collect();
+        let Some(&earliest_touched) = touched.first() else {
+            // No dated call changed, so no link and no data end moved.
+            return Plan {
+                unknown,
+                range: Range::Nothing,
+                ..Plan::default()
+            };
+        };
+        // The latest day held before this run is at least the latest day the run did not
+        // touch: the data end may have moved from there.
+        let latest_untouched = calls.dated.iter().rev().find(|d| !touched.contains(d));
+        let b_day = latest_untouched.map_or(earliest_touched, |d| d.min(earliest_touched));
+        let w = cfg.window_s.saturating_mul(1_000_000);
+        let b_us = date_start_us(b_day).expect("only parseable dates are planned");
+        let r_us = b_us
+            .saturating_sub(w.saturating_mul(2))
+            .div_euclid(DAY_US)
+            .saturating_mul(DAY_US);
+        let (r_day, l_day, anchor_day) = (
+            utc_date(r_us),
+            utc_date(r_us.saturating_sub(w.saturating_mul(2))),
+            utc_date(r_us.saturating_sub(w)),
+        );
+        let dated = || {
+            calls
+                .dated
+                .iter()
+                .filter(|d| date_start_us(d).is_some())
+                .cloned()
+        };
+        Plan {
+            full: None,
+            recent: dated().filter(|d| *d >= r_day).collect(),
+            lookback: dated().filter(|d| *d >= l_day && *d < r_day).collect(),
+            anchors: dated().filter(|d| *d >= anchor_day && *d < r_day).collect(),
+            unknown,
+            range: Range::From(r_us),
+        }
+    }
+}
+
+/// Brings the `contacts` and `fcr` tables of the dataset at `root` up to date with its calls.
+///
+/// With [`LinkScope::Scanned`], only what the scan's partitions can have changed is recomputed
+/// (see the module docs); with [`LinkScope::All`], everything. Files are staged under
+/// `root/_staging/<run_id>/` and swapped in partition by partition.
+pub fn link_dataset(
+    root: &Path,
+    cfg: &LinkConfig,
+    scope: &LinkScope,
+    run_id: &str,
+) -> Result<LinkReport, LinkError> {
+    let started = Instant::now();
+    let calls = history::partitions(root, &CALLS)?;
+    let contacts = history::partitions(root, &CONTACTS)?;
+    let plan = match scope {
+        LinkScope::All => Plan::full(FullRelink::Requested, &calls),
+        LinkScope::Scanned(scanned) => {
+            let now = link_settings(cfg);
+            let stored = history::stored_link_settings(root)?;
+            if contacts.is_empty() && !calls.is_empty() {
+                Plan::full(FullRelink::NoContactsYet, &calls)
+            } else if !contacts.is_empty() && stored.as_ref() != Some(&now) {
+                Plan::full(FullRelink::OptionsChanged { stored, now }, &calls)
+            } else {
+                Plan::incremental(scanned, &calls, cfg)
+            }
+        }
+    };
+    let mut report = match compute(root, cfg, &plan, scope, &calls)? {
+        Computed::Done(rewrite) => commit(root, cfg, run_id, *rewrite)?,
+        Computed::NeedsFull(reason) => {
+            let plan = Plan::full(reason, &calls);
+            match compute(root, cfg, &plan, scope, &calls)? {
+                Computed::Done(rewrite) => commit(root, cfg, run_id, *rewrite)?,
+                Computed::NeedsFull(_) => unreachable!("a full plan has no anchors"),
+            }
+        }
+    };
+    report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(report)
+}
+
+/// The outcome of recomputing a plan.
+enum Computed {
+    /// The partitions to rewrite and the report so far.
+    Done(Box<Rewrite>),
+    /// The plan cannot be carried out incrementally, for this reason.
+    NeedsFull(FullRelink),
+}
+
+/// New rows of the partitions to rewrite.
+struct Rewrite {
+    contacts: BTreeMap<String, Vec<ContactRow>>,
+    cells: BTreeMap<FcrKey, FcrCounts>,
+    partitions: BTreeSet<String>,
+    report: LinkReport,
+}
+
+/// The partition of a call: its UTC date, or `unknown`.
+fn call_date(call: &ContactInput) -> String {
+    call.started_at_us
+        .map_or_else(|| UNKNOWN_DATE.to_string(), utc_date)
+}
+
+/// The customer id linking uses (`None` when missing or blank).
+fn customer_key(call: &ContactInput) -> Option<&str> {
+    call.customer_id
+        .as_deref()
+        .filter(|id| !id.trim().is_empty())
+}
+
+fn compute(
+    root: &Path,
+    cfg: &LinkConfig,
+    plan: &Plan,
+    scope: &LinkScope,
+    calls_parts: &Partitions,
+) -> Result<Computed, LinkError> {
+    let with_topics = cfg.same_issue;
+    let mut calls: Vec<ContactInput> = Vec::new();
+    for date in &plan.recent {
+        history::read_calls(root, date, with_topics, &mut |_| true, &mut calls)?;
+    }
+    if plan.unknown {
+        history::read_calls(root, UNKNOWN_DATE, with_topics, &mut |_| true, &mut calls)?;
+    }
+    let customers: HashSet<String> = calls
+        .iter()
+        .filter_map(|c| customer_key(c).map(str::to_string))
+        .collect();
+    let mut keep = |c: &ContactInput| customer_key(c).is_some_and(|k| customers.contains(k));
+    for date in &plan.lookback {
+        history::read_calls(root, date, with_topics, &mut keep, &mut calls)?;
+    }
+
+    let mut rows = link(&calls, i64::MIN, cfg);
+    let by_id: HashMap<&str, &ContactInput> =
+        calls.iter().map(|c| (c.call_id.as_str(), c)).collect();
+    let start_of = |id: &str| by_id.get(id).and_then(|c| c.started_at_us);
+    let recompute_from_us = match plan.range {
+        Range::All => None,
+        Range::From(r_us) => Some(r_us),
+        Range::Nothing => Some(i64::MAX),
+    };
+    if let Some(r_us) = recompute_from_us {
+        // Rows of calls read only for context are not this run's to rewrite.
+        rows.retain(|row| start_of(&row.call_id).is_none_or(|s| s >= r_us));
+        if let Err(reason) = continue_old_chains(root, plan, &mut rows, &start_of)? {
+            return Ok(Computed::NeedsFull(reason));
+        }
+    }
+    let cells = tally(&rows, &calls).expect("every row comes from these calls");
+    let mut contacts: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
+    for row in rows {
+        let date = call_date(by_id[row.call_id.as_str()]);
+        contacts.entry(date).or_default().push(row);
+    }
+
+    // Every recomputed partition, including stale ones whose calls are all gone.
+    let contacts_parts = history::partitions(root, &CONTACTS)?;
+    let fcr_parts = history::partitions(root, &FCR)?;
+    let mut candidates: BTreeSet<String> = plan.recent.iter().cloned().collect();
+    for parts in [&contacts_parts, &fcr_parts] {
+        let stale = parts
+            .dated
+            .iter()
+            .filter(|d| plan.range.contains(d) && !calls_parts.dated.contains(*d));
+        candidates.extend(stale.cloned());
+    }
+    let unknown_held = contacts_parts.unknown || fcr_parts.unknown;
+    if plan.unknown || (plan.full.is_some() && unknown_held) {
+        candidates.insert(UNKNOWN_DATE.to_string());
+    }
+
+    let mut partitions = BTreeSet::new();
+    for date in candidates {
+        let new_rows = contacts.get(&date).map(Vec::as_slice).unwrap_or_default();
+        let scanned = matches!(scope, LinkScope::Scanned(s) if s.contains(&date));
+        // fcr rows exist exactly where contacts rows do.
+        let fcr_out_of_step = new_rows.is_empty() == fcr_parts.contains(&date);
+        let rewrite = plan.full.is_some() || scanned || fcr_out_of_step || {
+            let mut stored = history::read_contacts(root, &date)?;
+            stored.sort_by(|a, b| a.call_id.cmp(&b.call_id));
+            stored != new_rows
+        };
+        if rewrite {
+            partitions.insert(date);
+        }
+    }
+    contacts.retain(|date, _| partitions.contains(date));
+    let cells: BTreeMap<FcrKey, FcrCounts> = cells
+        .into_iter()
+        .filter(|(key, _)| partitions.contains(&key.call_date))
+        .collect();
+
+    let report = LinkReport {
+        full_relink: plan.full.clone(),
+        data_end_us: calls.iter().filter_map(|c| c.started_at_us).max(),
+        recomputed_from: plan.recent.first().cloned(),
+        history_from: plan.lookback.first().or(plan.recent.first()).cloned(),
+        calls_linked: calls.len() as u64,
+        rewritten: cells.values().sum(),
+        ..LinkReport::default()
+    };
+    Ok(Computed::Done(Box::new(Rewrite {
+        contacts,
+        cells,
+        partitions,
+        report,
+    })))
+}
+
+/// Gives the recomputed rows (`rows`: calls that started at or after R, or have no start) whose
+/// chain reaches back before R the stored `chain_id` of their anchor, and positions
+/// that continue the stored chain. `Ok(Err(_))` when an anchor has no stored row.
+fn continue_old_chains(
+    root: &Path,
+    plan: &Plan,
+    rows: &mut [ContactRow],
+    start_of: &dyn Fn(&str) -> Option<i64>,
+) -> Result<Result<(), FullRelink>, LinkError> {
+    let index: HashMap<String, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.call_id.clone(), i))
+        .collect();
+    let anchors: HashSet<&str> = rows
+        .iter()
+        .filter_map(|r| r.prev_call_id.as_deref())
+        .filter(|p| !index.contains_key(*p))
+        .collect();
+    if anchors.is_empty() {
+        return Ok(Ok(()));
+    }
+    // Stored chain of each anchor, and the highest stored position of each chain before R.
+    let mut anchor_chain: HashMap<String, String> = HashMap::new();
+    let mut chain_len: HashMap<String, u32> = HashMap::new();
+    for date in &plan.anchors {
+        for row in history::read_contacts(root, date)? {
+            let len = chain_len.entry(row.chain_id.clone()).or_default();
+            *len = (*len).max(row.chain_position);
+            if anchors.contains(row.call_id.as_str()) {
+                anchor_chain.insert(row.call_id, row.chain_id);
+            }
+        }
+    }
+    if let Some(missing) = anchors.iter().find(|a| !anchor_chain.contains_key(**a)) {
+        return Ok(Err(FullRelink::MissingAnchor {
+            call_id: missing.to_string(),
+        }));
+    }
+
+    // In time order, each row's true chain is its own (a chain start), its prev's (a
+    // recomputed call), or its anchor's stored chain.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (start_of(&rows[i].call_id), i));
+    let mut chain: Vec<Option<(String, u32)>> = vec![None; rows.len()];
+    for &i in &order {
+        chain[i] = Some(match rows[i].prev_call_id.as_deref() {
+            None => (rows[i].call_id.clone(), 0),
+            Some(prev) => match index.get(prev) {
+                Some(&p) => chain[p]
+                    .clone()
+                    .expect("a prev starts earlier, so it was visited first"),
+                None => {
+                    let id = anchor_chain[prev].clone();
+                    let base = chain_len.get(&id).copied().unwrap_or(0);
+                    (id, base)
+                }
+            },
+        });
+    }
+    // Positions follow time order within each true chain, after the stored ones.
+    let mut next_position: HashMap<String, u32> = HashMap::new();
+    for &i in &order {
+        let (id, base) = chain[i].take().expect("every row was visited");
+        let position = next_position.entry(id.clone()).or_insert(base + 1);
+        rows[i].chain_id = id;
+        rows[i].chain_position = *position;
+        *position += 1;
+    }
+    Ok(Ok(()))
+}
+
+fn commit(
+    root: &Path,
+    cfg: &LinkConfig,
+    run_id: &str,
+    rewrite: Rewrite,
+) -> Result<LinkReport, LinkError> {
+    let Rewrite {
+        contacts,
+        cells,
+        partitions,
+        mut report,
+    } = rewrite;
+    if partitions.is_empty() {
+        return Ok(report);
+    }
+    let mut out = DatasetWriter::create(root, run_id, link_writer_properties(run_id, cfg))?;
+    let mut contacts_rows = 0;
+    for (date, rows) in &contacts {
+        for row in rows {
+            write_contact(&mut out, date, row)?;
+            contacts_rows += 1;
+        }
+    }
+    let fcr_rows = write_fcr(&mut out, &cells)?;
+    let replaced = out.finish()?.replace_partitions(&FCR_TABLES, &partitions)?;
+    report.rows_written = [
+        (CONTACTS.name.to_string(), contacts_rows),
+        (FCR.name.to_string(), fcr_rows),
+    ]
+    .into();
+    report.rows_replaced = replaced
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    report.partitions_rewritten = partitions;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Partitions 2026-09-01 to 2026-10-10 plus `extra`.
+    fn held(extra: &[&str]) -> Partitions {
+        let mut dated: BTreeSet<String> = (1..=30)
+            .map(|d| format!("2026-09-{d:02}"))
+            .chain((1..=10).map(|d| format!("2026-10-{d:02}")))
+            .collect();
+        dated.extend(extra.iter().map(|d| d.to_string()));
+        Partitions {
+            dated,
+            unknown: true,
+        }
+    }
+
+    fn scanned(dates: &[&str]) -> BTreeSet<String> {
+        dates.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_night_after_the_history_recomputes_two_windows_and_reads_four() {
+        let plan = Plan::incremental(
+            &scanned(&["2026-10-11"]),
+            &held(&["2026-10-11"]),
+            &LinkConfig::default(),
+        );
+        // B = 10-10 (the last day held before; earlier than 10-11), R = B − 14 d = 09-26,
+        // reads from R − 14 d = 09-12, anchors from R − 7 d = 09-19.
+        assert_eq!(
+            plan.range,
+            Range::From(date_start_us("2026-09-26").expect("a date"))
+        );
+        assert_eq!(
+            (plan.recent.first(), plan.recent.last(), plan.recent.len()),
+            (Some(&"2026-09-26".into()), Some(&"2026-10-11".into()), 16)
+        );
+        assert_eq!(
+            (plan.lookback.first(), plan.lookback.last()),
+            (Some(&"2026-09-12".into()), Some(&"2026-09-25".into()))
+        );
+        assert_eq!(plan.anchors.first(), Some(&"2026-09-19".into()));
+        assert!(!plan.unknown, "the night wrote no call without a start");
+    }
+
+    #[test]
+    fn a_late_night_recomputes_from_before_its_own_dates() {
+        let plan = Plan::incremental(
+            &scanned(&["2026-09-05", "unknown"]),
+            &held(&[]),
+            &LinkConfig::try_new(3 * 86_400, 900, false, false).expect("valid"),
+        );
+        // B = 09-05, R = 08-30: every held partition is recomputed; nothing is before R.
+        assert_eq!(plan.recent.len(), 40);
+        assert!(plan.lookback.is_empty() && plan.anchors.is_empty());
+        assert!(plan.unknown);
+    }
+
+    #[test]
+    fn a_night_without_dated_calls_recomputes_no_dated_partition() {
+        let plan = Plan::incremental(&scanned(&["unknown"]), &held(&[]), &LinkConfig::default());
+        assert_eq!(plan.range, Range::Nothing);
+        assert!(plan.recent.is_empty() && plan.unknown);
+    }
+}
