@@ -151,37 +151,24 @@ def verify_py(out_path, truth):
 
 
 def verify_fcrscan(out_dir, truth):
-    """Best effort: sums per-call flag columns of fcrscan's Parquet output, if pyarrow is here."""
+    """Counts flagged calls in fcrscan's calls table (docs/SCHEMA.md) and compares them with the
+    generator's planted cues: every call with a planted repeat-contact or escalation cue in a
+    customer turn must be flagged, and no other."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
         return None, "not checked (pyarrow is not installed)"
-    if os.path.isfile(out_dir):
-        files = [out_dir]
-    else:
-        files = sorted(glob.glob(os.path.join(out_dir, "**", "*.parquet"), recursive=True))
+    files = sorted(glob.glob(os.path.join(out_dir, "calls", "**", "*.parquet"), recursive=True))
+    if not files:
+        return None, "not checked (no calls table under --out)"
+    got = {"repeat_contact": 0, "escalation": 0}
     for path in files:
-        try:
-            schema = pq.read_schema(path)
-        except Exception:  # noqa: BLE001
-            continue
-        names = schema.names
-        cols = {}
-        for c in CATEGORIES:
-            cand = [n for n in names if c in n and ("flag" in n or n.startswith("has_") or n.startswith("is_"))]
-            if cand:
-                cols[c] = cand[0]
-        if "call_id" not in names or len(cols) < 2:
-            continue
-        t = pq.read_table(path, columns=list(cols.values()))
-        got = {}
-        for c, n in cols.items():
-            col = t.column(n).to_pylist()
-            got[c] = sum(1 for v in col if v)
-        want = truth["calls_with_cue"]
-        ok = all(got[c] == want[c] for c in got)
-        return ok, f"{os.path.basename(path)}: " + ", ".join(f"{c} {got[c]}/{want[c]}" for c in got)
-    return None, "not checked (no per-call Parquet with flag columns found)"
+        t = pq.read_table(path, columns=list(got))
+        for c in got:
+            got[c] += sum(1 for v in t.column(c).to_pylist() if v)
+    want = truth["calls_with_cue"]
+    ok = all(got[c] == want[c] for c in got)
+    return ok, ", ".join(f"{c} {got[c]}/{want[c]}" for c in got)
 
 
 # ------------------------------------------------------------------------------ report

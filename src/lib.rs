@@ -5,7 +5,8 @@
 //! (NFKC, case, width, accents, punctuation) keeping a map back to the original; [`matcher`] runs
 //! one shared Aho-Corasick automaton, built from the [`lexicon`], over the folded text and reports
 //! every cue with its original span; [`score`] turns hits into per-call flags and sentiment;
-//! [`link`] chains the same customer's contacts over time into FCR outcomes; [`aggregate`] holds
+//! [`link`] chains the same customer's contacts over time into FCR outcomes, and [`linking`]
+//! runs it after each scan over the history the night needs; [`aggregate`] holds
 //! every counter that must add up across threads, shards and nights; [`output`] writes the
 //! Hive-partitioned Parquet dataset; [`pipeline`] is the one place that knows about threads and
 //! ordering; [`report`] reads the dataset back for people.
@@ -15,6 +16,7 @@ pub mod aggregate;
 pub mod ingest;
 pub mod lexicon;
 pub mod link;
+pub mod linking;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
@@ -23,3 +25,4 @@ pub mod pipeline;
 pub mod report;
 pub mod scan;
 pub mod score;
+pub mod timing;

@@ -10,7 +10,11 @@ fn main() -> Exit {
     let parsed = match cli::Cli::try_parse() {
         Ok(parsed) => parsed,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Usage } else { Exit::Clean };
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Clean
+            };
             let _ = e.print();
             return code;
         }
@@ -29,5 +33,8 @@ fn main() -> Exit {
 
 /// A closed stdout (`fcrscan phrases list | head`) ends the program quietly.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

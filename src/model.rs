@@ -1,5 +1,5 @@
 //! The shared vocabulary of the pipeline: a [`Call`] made of [`Turn`]s, the [`Speaker`] of a
-//! turn, where a record came from ([`SourceRef`]), and the lexicon [`Category`] a cue belongs to.
+//! turn, where a record came from ([`SourceRef`]), and the lexicon [`Category`](crate::lexicon::Category) a cue belongs to.
 //!
 //! Every ingest format produces a [`Call`]; every later stage (normalize, matcher, score, link,
 //! output) only ever sees a `Call`. Nothing here parses, matches or writes.
@@ -26,7 +26,10 @@ impl SourceRef {
 
     /// A reference to one line of a file.
     pub fn line(path: Arc<str>, line: u64) -> SourceRef {
-        SourceRef { path, line: Some(line) }
+        SourceRef {
+            path,
+            line: Some(line),
+        }
     }
 }
 
@@ -67,8 +70,20 @@ impl Speaker {
     /// `CUSTOMER`, `caller`, `rep`…) to a role. Labels that name no role map to `Unknown`.
     pub fn from_label(label: &str) -> Speaker {
         let label = label.trim();
-        const AGENT: &[&str] = &["agent", "rep", "representative", "advisor", "operator", "csr", "staff", "support", "bot"];
-        const CUSTOMER: &[&str] = &["customer", "caller", "client", "user", "consumer", "member", "visitor"];
+        const AGENT: &[&str] = &[
+            "agent",
+            "rep",
+            "representative",
+            "advisor",
+            "operator",
+            "csr",
+            "staff",
+            "support",
+            "bot",
+        ];
+        const CUSTOMER: &[&str] = &[
+            "customer", "caller", "client", "user", "consumer", "member", "visitor",
+        ];
         if AGENT.iter().any(|a| label.eq_ignore_ascii_case(a)) {
             Speaker::Agent
         } else if CUSTOMER.iter().any(|c| label.eq_ignore_ascii_case(c)) {
@@ -91,7 +106,7 @@ pub struct Turn {
     /// Who spoke.
     pub speaker: Speaker,
     /// The speaker label as the source wrote it (`spk_0`, `SPEAKER_01`, `Customer`), kept for
-    /// display and for role inference.
+    /// display and for role inference; empty when it is exactly the role's name (`agent`).
     pub speaker_label: String,
     /// Seconds from the start of the call, when the source has times.
     pub start_s: Option<f64>,
@@ -118,6 +133,25 @@ impl Turn {
             word_count: None,
         }
     }
+}
+
+/// One timed word of a turn, as a speech-to-text engine reported it (issue #6).
+///
+/// Words are kept per call, not per turn, so formats without word timings (canonical JSON, plain
+/// text) carry an empty `Vec` and pay nothing. Conversation timing uses them to find silences
+/// inside turns; per-hit ASR confidence uses their spans in the turn text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Word {
+    /// Index of the turn in [`Call::turns`] the word belongs to.
+    pub turn: u32,
+    /// Seconds from the start of the call, when the engine timed the word.
+    pub start_s: Option<f64>,
+    /// Seconds from the start of the call, when the engine timed the word.
+    pub end_s: Option<f64>,
+    /// The engine's confidence in the word, in [0, 1].
+    pub confidence: Option<f32>,
+    /// Byte range of the word in its turn's text, when it could be located there.
+    pub byte_span: Option<(u32, u32)>,
 }
 
 /// How the language of a call was decided.
@@ -198,6 +232,17 @@ pub struct Call {
     pub role_confidence: f32,
     /// Whether the roles from the channel map were swapped after inference.
     pub roles_swapped: bool,
+    /// The given roles come from a channel or speaker assignment made when the audio was
+    /// transcribed (AWS post-call analytics `SpeakerLabels`, Call Analytics `ParticipantRole`),
+    /// so they are checked for a swap like a `--agent-channel` map.
+    pub roles_from_channel_map: bool,
+    /// Timed words, in turn order; empty when the format has no word timings.
+    pub words: Vec<Word>,
+    /// Extra metadata columns kept with `--metadata-keep`, as (column, value) pairs in the order
+    /// named.
+    pub extra_metadata: Vec<(String, String)>,
+    /// Whether a `--metadata` row was found for the call; `None` when no metadata was given.
+    pub metadata_matched: Option<bool>,
 }
 
 impl Call {
@@ -218,6 +263,10 @@ impl Call {
             role_source: RoleSource::Given,
             role_confidence: 1.0,
             roles_swapped: false,
+            roles_from_channel_map: false,
+            words: Vec::new(),
+            extra_metadata: Vec::new(),
+            metadata_matched: None,
         }
     }
 
@@ -227,7 +276,9 @@ impl Call {
             self.turns
                 .iter()
                 .filter_map(|t| t.end_s.or(t.start_s))
-                .fold(None, |acc: Option<f64>, e| Some(acc.map_or(e, |a| a.max(e))))
+                .fold(None, |acc: Option<f64>, e| {
+                    Some(acc.map_or(e, |a| a.max(e)))
+                })
         })
     }
 }

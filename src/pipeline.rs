@@ -27,7 +27,12 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::aggregate::RunCounts;
-use crate::ingest::{self, FileKind, IngestOptions, InputFile, Reject, RejectReason, discover, open};
+use crate::ingest::vendor::channels::{
+    ChannelGroup, WorkItem, group_channel_files, merge_channels,
+};
+use crate::ingest::{
+    self, FileKind, IngestOptions, InputFile, Reject, RejectReason, discover, open,
+};
 use crate::matcher::Scratch;
 use crate::model::SourceRef;
 use crate::output::rows::{TranscriptPolicy, call_date, write_call, write_reject};
@@ -56,7 +61,7 @@ impl ScanOptions {
         ScanOptions {
             jobs: jobs.max(1),
             transcripts: TranscriptPolicy::Flagged,
-            batch_bytes: 8 << 20,
+            batch_bytes: 4 << 20,
             ingest: IngestOptions::default(),
             run_id,
         }
@@ -118,9 +123,15 @@ const FIRST_REJECTS: usize = 20;
 /// One piece of work for the pool.
 enum Unit {
     /// Lines of a JSON Lines file: `bytes` starts at line `first_line`.
-    Lines { file: Arc<str>, first_line: u64, bytes: Vec<u8> },
+    Lines {
+        file: Arc<str>,
+        first_line: u64,
+        bytes: Vec<u8>,
+    },
     /// A whole file, read by the worker.
     File(InputFile),
+    /// The per-channel files of one call, read and merged by the worker (issue #6).
+    Channels(ChannelGroup),
     /// A file or stream that failed before any record could be read.
     Failed(Reject),
 }
@@ -130,6 +141,7 @@ impl Unit {
         match self {
             Unit::Lines { bytes, .. } => bytes.len(),
             Unit::File(f) => f.size_bytes as usize,
+            Unit::Channels(g) => g.parts.iter().map(|(_, f)| f.size_bytes as usize).sum(),
             Unit::Failed(_) => 0,
         }
     }
@@ -163,11 +175,23 @@ pub fn run_scan(
         .num_threads(options.jobs)
         .thread_name(|i| format!("fcrscan-worker-{i}"))
         .build()
-        .map_err(|source| PipelineError::Threads { jobs: options.jobs, source })?;
+        .map_err(|source| PipelineError::Threads {
+            jobs: options.jobs,
+            source,
+        })?;
 
     let scan_started = Instant::now();
-    let source_files: HashSet<String> = found.files.iter().map(|f| f.name.to_string()).chain(found.rejects.iter().map(|r| r.source.path.to_string())).collect();
-    let mut counts = RunCounts { files: found.files.len() as u64, files_skipped: found.skipped.len() as u64, ..Default::default() };
+    let source_files: HashSet<String> = found
+        .files
+        .iter()
+        .map(|f| f.name.to_string())
+        .chain(found.rejects.iter().map(|r| r.source.path.to_string()))
+        .collect();
+    let mut counts = RunCounts {
+        files: found.files.len() as u64,
+        files_skipped: found.skipped.len() as u64,
+        ..Default::default()
+    };
     let (unit_tx, unit_rx) = sync_channel::<Vec<Unit>>(1);
     let (out_tx, out_rx) = sync_channel::<Vec<UnitOutput>>(1);
     let discovery_rejects = found.rejects;
@@ -175,12 +199,15 @@ pub fn run_scan(
     let result = thread::scope(|scope| {
         let reader_options = options.clone();
         scope.spawn(move || read_units(files, discovery_rejects, &reader_options, unit_tx));
-        let writer_handle = scope.spawn(|| write_outputs(writer, out_rx, scanner, options, progress));
+        let writer_handle =
+            scope.spawn(|| write_outputs(writer, out_rx, scanner, options, progress));
         for batch in unit_rx {
             let outputs: Vec<UnitOutput> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map_init(Scratch::new, |scratch, unit| process_unit(unit, scanner, &options.ingest, scratch, progress))
+                    .map_init(Scratch::new, |scratch, unit| {
+                        process_unit(unit, scanner, &options.ingest, scratch, progress)
+                    })
                     .collect()
             });
             if out_tx.send(outputs).is_err() {
@@ -188,36 +215,73 @@ pub fn run_scan(
             }
         }
         drop(out_tx);
-        writer_handle.join().expect("the writer thread does not panic")
+        writer_handle
+            .join()
+            .expect("the writer thread does not panic")
     });
     let written = result?;
-    timings.insert("scan".to_string(), scan_started.elapsed().as_millis() as u64);
+    timings.insert(
+        "scan".to_string(),
+        scan_started.elapsed().as_millis() as u64,
+    );
     counts += &written.counts;
 
     let commit_started = Instant::now();
-    let replacement = Replacement { call_ids: written.call_ids, source_files, call_dates: written.call_dates.clone() };
-    let rows_written: std::collections::BTreeMap<String, u64> =
-        written.staged_rows.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let replacement = Replacement {
+        call_ids: written.call_ids,
+        source_files,
+        call_dates: written.call_dates.clone(),
+    };
+    let rows_written: std::collections::BTreeMap<String, u64> = written
+        .staged_rows
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
     let dropped = written.staged.commit(&SCAN_TABLES, &replacement)?;
-    timings.insert("commit".to_string(), commit_started.elapsed().as_millis() as u64);
+    timings.insert(
+        "commit".to_string(),
+        commit_started.elapsed().as_millis() as u64,
+    );
     timings.insert("total".to_string(), started.elapsed().as_millis() as u64);
     Ok(ScanReport {
         counts,
         first_rejects: written.first_rejects,
         rows_written,
-        rows_replaced: dropped.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        rows_replaced: dropped
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
         call_dates: written.call_dates,
         timings_ms: timings,
     })
 }
 
 /// The reader thread: turns files into batches of units.
-fn read_units(files: Vec<InputFile>, discovery_rejects: Vec<Reject>, options: &ScanOptions, tx: SyncSender<Vec<Unit>>) {
-    let mut batch = Batcher { tx, units: Vec::new(), bytes: 0, limit: options.batch_bytes };
+fn read_units(
+    files: Vec<InputFile>,
+    discovery_rejects: Vec<Reject>,
+    options: &ScanOptions,
+    tx: SyncSender<Vec<Unit>>,
+) {
+    let mut batch = Batcher {
+        tx,
+        units: Vec::new(),
+        bytes: 0,
+        limit: options.batch_bytes,
+    };
     for reject in discovery_rejects {
         batch.push(Unit::Failed(reject));
     }
-    for file in files {
+    // Grouping channel files here keeps the order deterministic: a group takes the place of its
+    // first file in the sorted walk.
+    for item in group_channel_files(files, options.ingest.channel_files.as_ref()) {
+        let file = match item {
+            WorkItem::File(file) => file,
+            WorkItem::Channels(group) => {
+                batch.push(Unit::Channels(group));
+                continue;
+            }
+        };
         if ingest::file_kind(&file.path) != FileKind::JsonLines {
             batch.push(Unit::File(file));
             continue;
@@ -225,7 +289,11 @@ fn read_units(files: Vec<InputFile>, discovery_rejects: Vec<Reject>, options: &S
         let mut stream = match open::open_stream(&file.path) {
             Ok(s) => s,
             Err(reason) => {
-                batch.push(Unit::Failed(Reject { source: SourceRef::file(file.name.clone()), call_id: None, reason }));
+                batch.push(Unit::Failed(Reject {
+                    source: SourceRef::file(file.name.clone()),
+                    call_id: None,
+                    reason,
+                }));
                 continue;
             }
         };
@@ -236,21 +304,34 @@ fn read_units(files: Vec<InputFile>, discovery_rejects: Vec<Reject>, options: &S
             let mut buf = std::mem::take(&mut carry);
             buf.reserve(chunk + (64 << 10));
             let read = fill(&mut stream, &mut buf, chunk);
-            let eof = !matches!(read, Ok(true));
-            // Cut at the last newline; keep the partial line for the next chunk.
-            if !eof && let Some(cut) = buf.iter().rposition(|&b| b == b'\n') {
-                carry = buf.split_off(cut + 1);
+            // Cut at the last newline and keep the partial line for the next chunk. When the
+            // stream broke, the partial line is part of what was lost: the truncation reject
+            // below stands for it, rather than a second, misleading invalid-JSON reject.
+            match (&read, memchr::memrchr(b'\n', &buf)) {
+                (Ok(true), Some(cut)) => carry = buf.split_off(cut + 1),
+                (Err(_), Some(cut)) => buf.truncate(cut + 1),
+                (Err(_), None) => buf.clear(),
+                _ => {}
             }
             if !buf.is_empty() {
-                let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(buf.last() != Some(&b'\n'));
-                batch.push(Unit::Lines { file: file.name.clone(), first_line: line, bytes: buf });
+                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64
+                    + u64::from(buf.last() != Some(&b'\n'));
+                batch.push(Unit::Lines {
+                    file: file.name.clone(),
+                    first_line: line,
+                    bytes: buf,
+                });
                 line += lines;
             }
             match read {
                 Ok(true) => continue,
                 Ok(false) => break,
                 Err(reason) => {
-                    batch.push(Unit::Failed(Reject { source: SourceRef::line(file.name.clone(), line), call_id: None, reason }));
+                    batch.push(Unit::Failed(Reject {
+                        source: SourceRef::line(file.name.clone(), line),
+                        call_id: None,
+                        reason,
+                    }));
                     break;
                 }
             }
@@ -261,7 +342,11 @@ fn read_units(files: Vec<InputFile>, discovery_rejects: Vec<Reject>, options: &S
 
 /// Reads until `buf` holds at least `want` more bytes. `Ok(true)`: more may follow; `Ok(false)`:
 /// end of stream; `Err`: the stream broke (what was read is in `buf`).
-fn fill(stream: &mut dyn std::io::BufRead, buf: &mut Vec<u8>, want: usize) -> Result<bool, RejectReason> {
+fn fill(
+    stream: &mut dyn std::io::BufRead,
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> Result<bool, RejectReason> {
     let target = buf.len() + want;
     while buf.len() < target {
         let start = buf.len();
@@ -307,23 +392,62 @@ impl Batcher {
     }
 }
 
+/// The pieces of a buffer between `\n`s, like `bytes.split(|&b| b == b'\n')` (a trailing
+/// newline yields a last, empty piece, which callers skip as blank), found with SIMD rather
+/// than a byte-at-a-time predicate.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = Some(0);
+    let mut ends = memchr::memchr_iter(b'\n', bytes);
+    std::iter::from_fn(move || {
+        let from = start?;
+        match ends.next() {
+            Some(end) => {
+                start = Some(end + 1);
+                Some(&bytes[from..end])
+            }
+            None => {
+                start = None;
+                Some(&bytes[from..])
+            }
+        }
+    })
+}
+
 /// A worker: parses and scans one unit.
-fn process_unit(unit: Unit, scanner: &Scanner, ingest: &IngestOptions, scratch: &mut Scratch, progress: &Progress) -> UnitOutput {
+fn process_unit(
+    unit: Unit,
+    scanner: &Scanner,
+    ingest: &IngestOptions,
+    scratch: &mut Scratch,
+    progress: &Progress,
+) -> UnitOutput {
     let mut out = UnitOutput::default();
     match unit {
         Unit::Failed(reject) => out.records.push(Err(reject)),
-        Unit::Lines { file, first_line, bytes } => {
+        Unit::Lines {
+            file,
+            first_line,
+            bytes,
+        } => {
             out.bytes = bytes.len() as u64;
-            for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            for (i, line) in lines(&bytes).enumerate() {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 let source = SourceRef::line(file.clone(), first_line + i as u64);
-                out.records.push(match ingest::canonical::parse_call(line, source.clone()) {
-                    Ok(call) => Ok(scanner.scan(call, scratch)),
-                    Err((reason, call_id)) => Err(Reject { source, call_id, reason }),
-                });
+                out.records
+                    .push(match ingest::canonical::parse_call(line, source.clone()) {
+                        Ok(mut call) => {
+                            ingest::finish_call(&mut call, ingest, None);
+                            Ok(scanner.scan(call, scratch))
+                        }
+                        Err((reason, call_id)) => Err(Reject {
+                            source,
+                            call_id,
+                            reason,
+                        }),
+                    });
             }
         }
         Unit::File(file) => {
@@ -331,15 +455,44 @@ fn process_unit(unit: Unit, scanner: &Scanner, ingest: &IngestOptions, scratch: 
             match open::read_all(&file.path) {
                 Ok(bytes) => {
                     for result in ingest::parse_whole_file(&file, &bytes, ingest) {
-                        out.records.push(result.map(|call| scanner.scan(call, scratch)));
+                        out.records.push(result.map(|mut call| {
+                            ingest::finish_call(&mut call, ingest, None);
+                            scanner.scan(call, scratch)
+                        }));
                     }
                 }
-                Err(reason) => out.records.push(Err(Reject { source: SourceRef::file(file.name.clone()), call_id: None, reason })),
+                Err(reason) => out.records.push(Err(Reject {
+                    source: SourceRef::file(file.name.clone()),
+                    call_id: None,
+                    reason,
+                })),
+            }
+        }
+        Unit::Channels(group) => {
+            let mut parsed = Vec::with_capacity(group.parts.len());
+            for (_, file) in &group.parts {
+                out.bytes += file.size_bytes;
+                parsed.push(match open::read_all(&file.path) {
+                    Ok(bytes) => ingest::parse_whole_file(file, &bytes, ingest),
+                    Err(reason) => vec![Err(Reject {
+                        source: SourceRef::file(file.name.clone()),
+                        call_id: None,
+                        reason,
+                    })],
+                });
+            }
+            for result in merge_channels(&group, parsed) {
+                out.records.push(result.map(|mut call| {
+                    ingest::finish_call(&mut call, ingest, Some(&group.name));
+                    scanner.scan(call, scratch)
+                }));
             }
         }
     }
     progress.bytes.fetch_add(out.bytes, Ordering::Relaxed);
-    progress.calls.fetch_add(out.records.len() as u64, Ordering::Relaxed);
+    progress
+        .calls
+        .fetch_add(out.records.len() as u64, Ordering::Relaxed);
     out
 }
 
@@ -364,10 +517,16 @@ fn write_outputs(
     let mut call_ids: HashSet<String> = HashSet::new();
     let mut call_dates = std::collections::BTreeSet::new();
     let mut first_rejects = Vec::new();
-    let mut reject = |writer: &mut DatasetWriter, counts: &mut RunCounts, r: Reject| -> Result<(), OutputError> {
+    let mut reject = |writer: &mut DatasetWriter,
+                      counts: &mut RunCounts,
+                      r: Reject|
+     -> Result<(), OutputError> {
         write_reject(writer, &r)?;
         counts.records_rejected += 1;
-        *counts.rejected_by_reason.entry(r.reason.code().to_string()).or_default() += 1;
+        *counts
+            .rejected_by_reason
+            .entry(r.reason.code().to_string())
+            .or_default() += 1;
         if first_rejects.len() < FIRST_REJECTS {
             first_rejects.push(r);
         }
@@ -395,7 +554,13 @@ fn write_outputs(
                     continue;
                 }
                 call_dates.insert(call_date(&scanned));
-                write_call(&mut writer, &scanned, &scanner.lexicon, &scanner.fingerprint, options.transcripts)?;
+                write_call(
+                    &mut writer,
+                    &scanned,
+                    &scanner.lexicon,
+                    &scanner.fingerprint,
+                    options.transcripts,
+                )?;
                 counts.calls_written += 1;
                 tally(&mut counts, &scanned, scanner);
             }
@@ -403,7 +568,14 @@ fn write_outputs(
     }
     let staged_rows = writer.rows_written().clone();
     let staged = writer.finish()?;
-    Ok(Written { staged, staged_rows, counts, call_ids, call_dates, first_rejects })
+    Ok(Written {
+        staged,
+        staged_rows,
+        counts,
+        call_ids,
+        call_dates,
+        first_rejects,
+    })
 }
 
 fn tally(counts: &mut RunCounts, scanned: &ScannedCall, scanner: &Scanner) {
@@ -424,6 +596,24 @@ fn tally(counts: &mut RunCounts, scanned: &ScannedCall, scanner: &Scanner) {
     ] {
         if on {
             *counts.calls_flagged.entry(flag.to_string()).or_default() += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lines;
+
+    #[test]
+    fn lines_split_exactly_like_split_on_newline() {
+        let split = |s: &str| {
+            lines(s.as_bytes())
+                .map(|l| String::from_utf8(l.to_vec()).unwrap())
+                .collect::<Vec<_>>()
+        };
+        for text in ["a\nb\n", "a\n\nb", "", "\n", "one"] {
+            let expect: Vec<String> = text.split('\n').map(str::to_string).collect();
+            assert_eq!(split(text), expect, "{text:?}");
         }
     }
 }

@@ -1,14 +1,17 @@
-//! Scanning one call: decide its language, match every turn, score the hits. Pure with respect
-//! to threads: the pipeline calls [`Scanner::scan`] from many threads with a per-thread
-//! [`Scratch`].
+//! Scanning one call: decide its language, match every turn, resolve speaker roles from the
+//! matcher's `agent_cue` hits (when the format did not give them), measure conversation timing,
+//! score the hits. Pure with respect to threads: the pipeline calls [`Scanner::scan`] from many
+//! threads with a per-thread [`Scratch`].
 
 use whatlang::Detector;
 
 use crate::ingest::language::{CallLanguage, call_language, latin_detector};
-use crate::lexicon::Lexicon;
+use crate::ingest::roles::{RoleOptions, resolve_roles};
+use crate::lexicon::{Lang, Lexicon};
 use crate::matcher::{Hit, Matcher, MatcherError, Scratch};
 use crate::model::Call;
 use crate::score::{CallScore, score_call};
+use crate::timing::{HitAsr, Timing, TimingOptions, hit_confidences, measure};
 
 /// A call with everything the scan found in it.
 #[derive(Clone, Debug)]
@@ -21,6 +24,10 @@ pub struct ScannedCall {
     pub hits: Vec<Hit>,
     /// Flags and sentiment.
     pub score: CallScore,
+    /// Conversation timing and ASR confidence.
+    pub timing: Timing,
+    /// ASR confidence of each hit, parallel to `hits`; empty when the call has no confidences.
+    pub hit_asr: Vec<HitAsr>,
 }
 
 /// The read-only state shared by all threads: the lexicon, its automaton, the language
@@ -32,6 +39,10 @@ pub struct Scanner {
     pub matcher: Matcher,
     /// Fingerprint of the lexicon, written with every call.
     pub fingerprint: String,
+    /// How speaker roles are resolved (`--trust-channel-map`).
+    pub roles: RoleOptions,
+    /// How timing is measured (`--silence-threshold`, `--min-confidence`).
+    pub timing: TimingOptions,
     detector: Detector,
 }
 
@@ -40,17 +51,51 @@ impl Scanner {
     pub fn new(lexicon: Lexicon) -> Result<Scanner, MatcherError> {
         let matcher = Matcher::new(&lexicon)?;
         let fingerprint = lexicon.fingerprint();
-        Ok(Scanner { lexicon, matcher, fingerprint, detector: latin_detector() })
+        Ok(Scanner {
+            lexicon,
+            matcher,
+            fingerprint,
+            roles: RoleOptions::default(),
+            timing: TimingOptions::default(),
+            detector: latin_detector(),
+        })
     }
 
     /// Scans one call.
-    pub fn scan(&self, call: Call, scratch: &mut Scratch) -> ScannedCall {
+    pub fn scan(&self, mut call: Call, scratch: &mut Scratch) -> ScannedCall {
         let language = call_language(&call, &self.detector);
         let mut hits = Vec::new();
         for (i, turn) in call.turns.iter().enumerate() {
-            self.matcher.scan_turn(&turn.text, i as u32, language.lexicon, scratch, &mut hits);
+            self.matcher
+                .scan_turn(&turn.text, i as u32, language.lexicon, scratch, &mut hits);
         }
-        let score = score_call(&call, &hits, &self.lexicon);
-        ScannedCall { call, language, hits, score }
+        // Roles before scoring: which hits count depends on who said them.
+        resolve_roles(&mut call, &hits, &self.roles);
+        let unspaced = matches!(
+            language.lexicon.map(Lang::code),
+            Some("ja" | "zh-Hans" | "zh-Hant")
+        );
+        let timing = measure(&call, unspaced, &self.timing);
+        let hit_asr = hit_confidences(&call, &hits, &self.timing);
+        let score = if hit_asr.iter().any(|a| a.below_min) {
+            // Hits in speech below --min-confidence are kept (and written, marked) but not scored.
+            let counted: Vec<Hit> = hits
+                .iter()
+                .zip(&hit_asr)
+                .filter(|(_, a)| !a.below_min)
+                .map(|(h, _)| *h)
+                .collect();
+            score_call(&call, &counted, &self.lexicon)
+        } else {
+            score_call(&call, &hits, &self.lexicon)
+        };
+        ScannedCall {
+            call,
+            language,
+            hits,
+            score,
+            timing,
+            hit_asr,
+        }
     }
 }

@@ -67,9 +67,18 @@ mod tests {
 
     #[test]
     fn counts_add_up_in_any_order() {
-        let mut a = RunCounts { records_read: 3, calls_written: 2, records_rejected: 1, ..Default::default() };
+        let mut a = RunCounts {
+            records_read: 3,
+            calls_written: 2,
+            records_rejected: 1,
+            ..Default::default()
+        };
         a.rejected_by_reason.insert("invalid_json".into(), 1);
-        let mut b = RunCounts { records_read: 5, calls_written: 5, ..Default::default() };
+        let mut b = RunCounts {
+            records_read: 5,
+            calls_written: 5,
+            ..Default::default()
+        };
         b.hits_by_category.insert("escalation".into(), 4);
         let mut ab = a.clone();
         ab += &b;

@@ -43,6 +43,9 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        assert_eq!([Exit::Clean, Exit::Fatal, Exit::Usage, Exit::SomeRejected].map(Exit::code), [0, 1, 2, 3]);
+        assert_eq!(
+            [Exit::Clean, Exit::Fatal, Exit::Usage, Exit::SomeRejected].map(Exit::code),
+            [0, 1, 2, 3]
+        );
     }
 }

@@ -2,8 +2,12 @@
 //! The only module that prints to a terminal or knows exit codes.
 
 pub mod exit;
+pub mod formats;
+pub mod link;
 pub mod phrases;
+pub mod report;
 pub mod scan;
+pub mod show;
 pub mod ui;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +29,14 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Check or list lexicons.
     Phrases(phrases::PhrasesArgs),
+    /// Relink every call in a dataset: rewrite its contacts and fcr tables.
+    Link(link::LinkArgs),
+    /// List the transcript formats fcrscan reads and the fields it uses.
+    Formats(formats::FormatsArgs),
+    /// Write the supervisor review report: one offline HTML file.
+    Report(report::ReportArgs),
+    /// Print one call with its cues highlighted.
+    Show(show::ShowArgs),
 }
 
 /// Runs the parsed command.
@@ -32,5 +44,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Phrases(args) => phrases::run(args),
+        Command::Link(args) => link::run(args),
+        Command::Formats(args) => formats::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Show(args) => show::run(args),
     }
 }

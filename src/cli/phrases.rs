@@ -42,13 +42,26 @@ enum PhrasesCommand {
 pub fn run(args: PhrasesArgs) -> anyhow::Result<Exit> {
     match args.command {
         PhrasesCommand::Check { dir } => {
-            let (lex, problems) = lexicon::check(dir.as_deref()).with_context(|| "checking the lexicon".to_string())?;
-            let base = dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "phrases".into());
+            let (lex, problems) = lexicon::check(dir.as_deref())
+                .with_context(|| "checking the lexicon".to_string())?;
+            let base = dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "phrases".into());
             for p in &problems {
                 eprintln!("{base}/{}: {}", p.origin, p.reason);
             }
-            eprintln!("checked {} phrases in {}: {} problem(s)", lex.phrases.len(), base, problems.len());
-            Ok(if problems.is_empty() { Exit::Clean } else { Exit::SomeRejected })
+            eprintln!(
+                "checked {} phrases in {}: {} problem(s)",
+                lex.phrases.len(),
+                base,
+                problems.len()
+            );
+            Ok(if problems.is_empty() {
+                Exit::Clean
+            } else {
+                Exit::SomeRejected
+            })
         }
         PhrasesCommand::List { path } => {
             let lex = match &path {

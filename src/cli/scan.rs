@@ -19,7 +19,9 @@ use super::ui::{self, ProgressView};
 
 /// Scan transcripts into a Parquet dataset.
 #[derive(Debug, Args)]
-#[command(after_long_help = "Examples:\n  fcrscan scan samples --out out\n  fcrscan scan /data/transcripts/2026-11-23/ --out /data/fcr --jobs 8\n  fcrscan scan calls.jsonl.gz --phrases my-phrases.tsv --out out --quiet")]
+#[command(
+    after_long_help = "Examples:\n  fcrscan scan samples --out out\n  fcrscan scan /data/transcripts/2026-11-23/ --out /data/fcr --jobs 8\n  fcrscan scan calls.jsonl.gz --phrases my-phrases.tsv --out out --quiet"
+)]
 pub struct ScanArgs {
     /// Transcript files or directories (walked recursively).
     #[arg(value_name = "PATH", required = true)]
@@ -43,7 +45,7 @@ pub struct ScanArgs {
     /// Worker threads; 0 means one per available core.
     ///
     /// Memory grows with the thread count by about one chunk of input per thread (default
-    /// batches of 8 MiB in all), not with the corpus.
+    /// batches of 4 MiB in all), not with the corpus.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     jobs: usize,
 
@@ -61,6 +63,12 @@ pub struct ScanArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+
+    #[command(flatten)]
+    link: super::link::LinkFlags,
+
+    #[command(flatten)]
+    ingest: super::formats::IngestFlags,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -76,6 +84,17 @@ const REJECTS_SHOWN: usize = 5;
 /// Runs a scan.
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
+    let link_config = match args.link.config() {
+        Ok(cfg) => cfg,
+        Err(message) => return Ok(super::link::usage_error(&message)),
+    };
+    let ingest_setup = match args.ingest.setup(args.format.as_deref()) {
+        Ok(setup) => setup,
+        Err(super::formats::FlagError::Usage(message)) => {
+            return Ok(super::link::usage_error(&message));
+        }
+        Err(super::formats::FlagError::Fatal(e)) => return Err(e),
+    };
     let lexicon = match &args.phrases {
         Some(p) => Lexicon::load(p).with_context(|| format!("loading lexicon {}", p.display()))?,
         None => Lexicon::embedded().context("loading the embedded lexicons")?,
@@ -83,8 +102,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let phrase_count = lexicon.phrases.len();
     let lexicon_source = lexicon.source.clone();
     let speaker_labels = lexicon.speaker_labels.clone();
-    let scanner = Scanner::new(lexicon).context("compiling the lexicon")?;
-    let jobs = if args.jobs == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { args.jobs };
+    let mut scanner = Scanner::new(lexicon).context("compiling the lexicon")?;
+    let jobs = if args.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.jobs
+    };
     let run_id = new_run_id();
     let mut options = ScanOptions::new(jobs, run_id.clone());
     options.transcripts = match args.transcripts {
@@ -94,6 +117,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     options.ingest.speaker_labels = speaker_labels;
     options.ingest.forced_format = args.format.clone();
+    ingest_setup.install(&mut options.ingest, &mut scanner);
 
     let progress = Progress::default();
     let view = ProgressView::start(args.quiet);
@@ -113,17 +137,25 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     });
     view.finish();
     let report = report.with_context(|| format!("scanning into {}", args.out.display()))?;
+    let linked = super::link::after_scan(&args.out, &link_config, &report.call_dates, &run_id)?;
 
-    let manifest = RunManifest {
+    let mut manifest = RunManifest {
         version: env!("CARGO_PKG_VERSION").to_string(),
         schema_version: fcrscan::output::manifest::schema_version().to_string(),
         run_id: run_id.clone(),
         started_at: started_at_rfc3339(),
-        lexicon: LexiconInfo { source: lexicon_source, fingerprint: scanner.fingerprint.clone(), phrases: phrase_count },
+        lexicon: LexiconInfo {
+            source: lexicon_source,
+            fingerprint: scanner.fingerprint.clone(),
+            phrases: phrase_count,
+        },
         inputs: args.paths.iter().map(|p| p.display().to_string()).collect(),
         settings: [
             ("jobs".to_string(), jobs.to_string()),
-            ("transcripts".to_string(), format!("{:?}", args.transcripts).to_lowercase()),
+            (
+                "transcripts".to_string(),
+                format!("{:?}", args.transcripts).to_lowercase(),
+            ),
         ]
         .into(),
         accounting_balanced: report.counts.is_balanced(),
@@ -132,25 +164,71 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         rows_replaced: report.rows_replaced.clone(),
         timings_ms: report.timings_ms.clone(),
     };
-    let manifest_path = manifest.write(&args.out).context("writing the run manifest")?;
+    super::link::record(&linked, &link_config, &mut manifest);
+    manifest.settings.extend(ingest_setup.settings());
+    let manifest_path = manifest
+        .write(&args.out)
+        .context("writing the run manifest")?;
 
     if !args.quiet {
         for r in report.first_rejects.iter().take(REJECTS_SHOWN) {
-            eprintln!("fcrscan: {}: {}", ui::sanitize(&r.source.to_string()), ui::sanitize(&r.reason.to_string()));
+            eprintln!(
+                "fcrscan: {}: {}",
+                ui::sanitize(&r.source.to_string()),
+                ui::sanitize(&r.reason.to_string())
+            );
+        }
+        if let Some(line) = ingest_setup.summary() {
+            eprintln!("{}", ui::sanitize(&line));
         }
         let c = &report.counts;
         if c.records_rejected as usize > REJECTS_SHOWN {
-            eprintln!("fcrscan: … and {} more rejected records: see {}", c.records_rejected as usize - REJECTS_SHOWN, args.out.join("rejects").display());
+            eprintln!(
+                "fcrscan: … and {} more rejected records: see {}",
+                c.records_rejected as usize - REJECTS_SHOWN,
+                args.out.join("rejects").display()
+            );
         }
-        eprintln!("{}", summary(&report.counts, &args.out, &manifest_path, started.elapsed().as_secs_f64()));
+        eprintln!(
+            "{} {}",
+            summary(
+                &report.counts,
+                &args.out,
+                &manifest_path,
+                started.elapsed().as_secs_f64()
+            ),
+            super::link::summary(&linked, &link_config)
+        );
     }
-    anyhow::ensure!(report.counts.is_balanced(), "internal accounting error: records read != written + rejected ({:?})", report.counts);
-    Ok(if report.counts.records_rejected > 0 { Exit::SomeRejected } else { Exit::Clean })
+    anyhow::ensure!(
+        report.counts.is_balanced(),
+        "internal accounting error: records read != written + rejected ({:?})",
+        report.counts
+    );
+    Ok(if report.counts.records_rejected > 0 {
+        Exit::SomeRejected
+    } else {
+        Exit::Clean
+    })
 }
 
-fn summary(c: &fcrscan::aggregate::RunCounts, out: &std::path::Path, manifest: &std::path::Path, secs: f64) -> String {
-    let hits: Vec<String> = c.hits_by_category.iter().filter(|(k, _)| !k.starts_with("topic_")).map(|(k, v)| format!("{k} {v}")).collect();
-    let flagged: Vec<String> = c.calls_flagged.iter().map(|(k, v)| format!("{k} {v}")).collect();
+fn summary(
+    c: &fcrscan::aggregate::RunCounts,
+    out: &std::path::Path,
+    manifest: &std::path::Path,
+    secs: f64,
+) -> String {
+    let hits: Vec<String> = c
+        .hits_by_category
+        .iter()
+        .filter(|(k, _)| !k.starts_with("topic_"))
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let flagged: Vec<String> = c
+        .calls_flagged
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     let mut s = format!(
         "fcrscan: scanned {} file(s), {:.1} MB in {:.2}s: {} records read = {} calls written + {} rejected. Hits: {}. Calls flagged: {}.",
         c.files,
@@ -159,32 +237,64 @@ fn summary(c: &fcrscan::aggregate::RunCounts, out: &std::path::Path, manifest: &
         c.records_read,
         c.calls_written,
         c.records_rejected,
-        if hits.is_empty() { "none".into() } else { hits.join(", ") },
-        if flagged.is_empty() { "none".into() } else { flagged.join(", ") },
+        if hits.is_empty() {
+            "none".into()
+        } else {
+            hits.join(", ")
+        },
+        if flagged.is_empty() {
+            "none".into()
+        } else {
+            flagged.join(", ")
+        },
     );
     if !c.rejected_by_reason.is_empty() {
         let mut reasons: Vec<(&String, &u64)> = c.rejected_by_reason.iter().collect();
         reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let top: Vec<String> = reasons.iter().take(3).map(|(k, v)| format!("{k} {v}")).collect();
+        let top: Vec<String> = reasons
+            .iter()
+            .take(3)
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         s.push_str(&format!(" Top reject reasons: {}.", top.join(", ")));
     }
-    s.push_str(&format!(" Output: {} (manifest {}).", out.display(), manifest.display()));
+    s.push_str(&format!(
+        " Output: {} (manifest {}).",
+        out.display(),
+        manifest.display()
+    ));
     s
 }
 
 /// A run id that sorts by time and is unique enough for one output directory:
 /// `20261123T101500Z-3fa9c1`.
 fn new_run_id() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs() as i64;
     let date = utc_date(secs * 1_000_000).replace('-', "");
     let tod = secs.rem_euclid(86_400);
     let salt = (now.subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xff_ffff;
-    format!("{date}T{:02}{:02}{:02}Z-{salt:06x}", tod / 3600, tod / 60 % 60, tod % 60)
+    format!(
+        "{date}T{:02}{:02}{:02}Z-{salt:06x}",
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
 }
 
 fn started_at_rfc3339() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64;
     let tod = now.rem_euclid(86_400);
-    format!("{}T{:02}:{:02}:{:02}Z", utc_date(now * 1_000_000), tod / 3600, tod / 60 % 60, tod % 60)
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        utc_date(now * 1_000_000),
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
 }

@@ -62,7 +62,11 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Parses one canonical record. On failure returns the reason and the call_id when readable.
 pub fn parse_call(bytes: &[u8], source: SourceRef) -> Result<Call, (RejectReason, Option<String>)> {
-    let raw: RawCall<'_> = serde_json::from_slice(bytes).map_err(|e| (json_reason(&e, bytes), None))?;
+    // Validating the whole record once with SIMD lets serde skip per-string validation.
+    let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
+        return Err((RejectReason::InvalidUtf8, None));
+    };
+    let raw: RawCall<'_> = serde_json::from_str(text).map_err(|e| (json_reason(&e), None))?;
     let call_id = match raw.call_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_string(),
         _ => return Err((RejectReason::MissingCallId, None)),
@@ -72,11 +76,17 @@ pub fn parse_call(bytes: &[u8], source: SourceRef) -> Result<Call, (RejectReason
         None | Some("") => None,
         Some(s) => match parse_rfc3339_us(s) {
             Some(us) => Some(us),
-            None => return fail(RejectReason::InvalidField(format!("started_at {s:?} is not an RFC 3339 timestamp"))),
+            None => {
+                return fail(RejectReason::InvalidField(format!(
+                    "started_at {s:?} is not an RFC 3339 timestamp"
+                )));
+            }
         },
     };
     if raw.duration_s.is_some_and(|d| !d.is_finite() || d < 0.0) {
-        return fail(RejectReason::InvalidField("duration_s must be a non-negative number".into()));
+        return fail(RejectReason::InvalidField(
+            "duration_s must be a non-negative number".into(),
+        ));
     }
     let raw_turns = raw.turns.unwrap_or_default();
     let mut turns = Vec::with_capacity(raw_turns.len());
@@ -86,9 +96,16 @@ pub fn parse_call(bytes: &[u8], source: SourceRef) -> Result<Call, (RejectReason
             continue;
         }
         let label = t.speaker.as_deref().unwrap_or("");
+        let speaker = Speaker::from_label(label);
         turns.push(Turn {
-            speaker: Speaker::from_label(label),
-            speaker_label: label.to_string(),
+            speaker,
+            // The usual labels ("agent", "customer") are not stored again: an empty label means
+            // "the role's name", which saves an allocation per turn.
+            speaker_label: if label == speaker.as_str() {
+                String::new()
+            } else {
+                label.to_string()
+            },
             start_s: t.start_s.filter(|s| s.is_finite()),
             end_s: t.end_s.filter(|s| s.is_finite()),
             text: text.into_owned(),
@@ -111,10 +128,7 @@ pub fn parse_call(bytes: &[u8], source: SourceRef) -> Result<Call, (RejectReason
     Ok(call)
 }
 
-fn json_reason(e: &serde_json::Error, bytes: &[u8]) -> RejectReason {
-    if std::str::from_utf8(bytes).is_err() && e.is_syntax() {
-        return RejectReason::InvalidUtf8;
-    }
+fn json_reason(e: &serde_json::Error) -> RejectReason {
     match e.classify() {
         serde_json::error::Category::Data => RejectReason::InvalidField(e.to_string()),
         _ => RejectReason::InvalidJson(e.to_string()),

@@ -34,7 +34,9 @@ pub struct Discovery {
 pub fn discover(paths: &[PathBuf]) -> Discovery {
     let mut found = Discovery::default();
     for root in paths {
-        let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name();
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
@@ -44,12 +46,20 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                     }
                     let size_bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
                     let name: Arc<str> = e.path().to_string_lossy().into();
-                    found.files.push(InputFile { path: e.path().to_path_buf(), name, size_bytes });
+                    found.files.push(InputFile {
+                        path: e.path().to_path_buf(),
+                        name,
+                        size_bytes,
+                    });
                 }
                 Ok(_) => {}
                 Err(err) => {
                     let path = err.path().unwrap_or(root).to_string_lossy().into();
-                    let detail = if err.loop_ancestor().is_some() { "symbolic link loop".to_string() } else { io_detail(&err) };
+                    let detail = if err.loop_ancestor().is_some() {
+                        "symbolic link loop".to_string()
+                    } else {
+                        io_detail(&err)
+                    };
                     found.rejects.push(Reject {
                         source: SourceRef::file(path),
                         call_id: None,
@@ -71,16 +81,23 @@ fn io_detail(err: &walkdir::Error) -> String {
 }
 
 /// Hidden files, and documentation that sits beside transcripts in a directory (`README.md`,
-/// `SOURCE.md`, `LICENSE`), are not input. A file named explicitly on the command line is always
+/// `SOURCE.md`, `LICENSE`, the samples' `EXPECTED.tsv`), are not input. A file named explicitly on the command line is always
 /// read.
 fn is_skipped(path: &Path, depth: usize) -> bool {
     if depth == 0 {
         return false;
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     name.starts_with('.')
         || name.ends_with(".md")
-        || ["license", "licence", "copying", "notice", "readme"].iter().any(|p| name.starts_with(p))
+        || [
+            "license", "licence", "copying", "notice", "readme", "expected",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 #[cfg(test)]
@@ -92,11 +109,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir(d.join("b")).unwrap();
-        for f in ["b/2.jsonl", "b/1.json", "a.txt", "README.md", ".hidden", "LICENSE"] {
+        for f in [
+            "b/2.jsonl",
+            "b/1.json",
+            "a.txt",
+            "README.md",
+            ".hidden",
+            "LICENSE",
+        ] {
             std::fs::write(d.join(f), "x").unwrap();
         }
         let found = discover(&[d.to_path_buf(), d.join("missing")]);
-        let names: Vec<_> = found.files.iter().map(|f| f.path.strip_prefix(d).unwrap().to_string_lossy().into_owned()).collect();
+        let names: Vec<_> = found
+            .files
+            .iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(d)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
         assert_eq!(names, ["a.txt", "b/1.json", "b/2.jsonl"]);
         assert_eq!(found.skipped.len(), 3);
         assert_eq!(found.rejects.len(), 1);
@@ -112,6 +146,13 @@ mod tests {
         std::fs::write(dir.path().join("sub/a.jsonl"), "x").unwrap();
         let found = discover(&[dir.path().to_path_buf()]);
         assert_eq!(found.files.len(), 1);
-        assert!(found.rejects.iter().any(|r| r.reason.to_string().contains("loop")), "{:?}", found.rejects);
+        assert!(
+            found
+                .rejects
+                .iter()
+                .any(|r| r.reason.to_string().contains("loop")),
+            "{:?}",
+            found.rejects
+        );
     }
 }

@@ -26,22 +26,50 @@ const SAMPLE_BYTES: usize = 2048;
 pub fn call_language(call: &Call, detector: &Detector) -> CallLanguage {
     if let Some(tag) = call.language_tag.as_deref() {
         return match Lang::from_bcp47(tag).or_else(|| Lang::from_name(tag)) {
-            Some(l) => CallLanguage { lexicon: Some(l), code: l.code().to_string(), source: LanguageSource::Given },
+            Some(l) => CallLanguage {
+                lexicon: Some(l),
+                code: l.code().to_string(),
+                source: LanguageSource::Given,
+            },
             None => {
-                let primary = tag.split(['-', '_']).next().unwrap_or(tag).to_ascii_lowercase();
-                CallLanguage { lexicon: None, code: primary, source: LanguageSource::Given }
+                let primary = tag
+                    .split(['-', '_'])
+                    .next()
+                    .unwrap_or(tag)
+                    .to_ascii_lowercase();
+                CallLanguage {
+                    lexicon: None,
+                    code: primary,
+                    source: LanguageSource::Given,
+                }
             }
         };
     }
     match identify(call, detector) {
-        Some(l) => CallLanguage { lexicon: Some(l), code: l.code().to_string(), source: LanguageSource::Detected },
-        None => CallLanguage { lexicon: None, code: "und".to_string(), source: LanguageSource::Unknown },
+        Some(l) => CallLanguage {
+            lexicon: Some(l),
+            code: l.code().to_string(),
+            source: LanguageSource::Detected,
+        },
+        None => CallLanguage {
+            lexicon: None,
+            code: "und".to_string(),
+            source: LanguageSource::Unknown,
+        },
     }
 }
 
 /// A detector restricted to the Latin-script lexicon languages (built once per run).
 pub fn latin_detector() -> Detector {
-    Detector::with_allowlist(vec![WLang::Eng, WLang::Spa, WLang::Por, WLang::Deu, WLang::Fra, WLang::Ind, WLang::Vie])
+    Detector::with_allowlist(vec![
+        WLang::Eng,
+        WLang::Spa,
+        WLang::Por,
+        WLang::Deu,
+        WLang::Fra,
+        WLang::Ind,
+        WLang::Vie,
+    ])
 }
 
 fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
@@ -62,7 +90,11 @@ fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
     } else if counts.kana > 0 && counts.kana * 10 >= counts.letters() {
         "ja"
     } else if counts.han > 0 && counts.han * 5 >= counts.letters() {
-        if counts.traditional > counts.simplified { "zh-Hant" } else { "zh-Hans" }
+        if counts.traditional > counts.simplified {
+            "zh-Hant"
+        } else {
+            "zh-Hans"
+        }
     } else if counts.devanagari * 5 >= counts.letters() && counts.devanagari > 0 {
         "hi"
     } else if counts.arabic * 5 >= counts.letters() && counts.arabic > 0 {
@@ -98,14 +130,20 @@ struct ScriptCounts {
 }
 
 /// Common characters that differ between simplified and traditional Chinese, in matching order.
-const SIMPLIFIED: &str = "们这个说时话电么为对还没过问题经务帮谢让给钱办报账单号码买卖发现后应该样开关门见处理联系";
-const TRADITIONAL: &str = "們這個說時話電麼為對還沒過問題經務幫謝讓給錢辦報帳單號碼買賣發現後應該樣開關門見處理聯繫";
+const SIMPLIFIED: &str =
+    "们这个说时话电么为对还没过问题经务帮谢让给钱办报账单号码买卖发现后应该样开关门见处理联系";
+const TRADITIONAL: &str =
+    "們這個說時話電麼為對還沒過問題經務幫謝讓給錢辦報帳單號碼買賣發現後應該樣開關門見處理聯繫";
 
 impl ScriptCounts {
     fn add(&mut self, c: char) {
         match c {
-            'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => self.latin += 1,
-            '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' => self.hangul += 1,
+            'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => {
+                self.latin += 1
+            }
+            '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' => {
+                self.hangul += 1
+            }
             '\u{3040}'..='\u{30FF}' => self.kana += 1,
             '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => {
                 self.han += 1;
@@ -132,7 +170,11 @@ mod tests {
     use crate::model::{SourceRef, Speaker, Turn};
 
     fn call(text: &str, tag: Option<&str>) -> Call {
-        let mut c = Call::new("c", SourceRef::file("f".into()), vec![Turn::new(Speaker::Customer, text)]);
+        let mut c = Call::new(
+            "c",
+            SourceRef::file("f".into()),
+            vec![Turn::new(Speaker::Customer, text)],
+        );
         c.language_tag = tag.map(str::to_string);
         c
     }
@@ -142,7 +184,10 @@ mod tests {
         let d = latin_detector();
         assert_eq!(call_language(&call("hello", Some("pt-BR")), &d).code, "pt");
         let pl = call_language(&call("dzień dobry", Some("pl-PL")), &d);
-        assert_eq!((pl.lexicon, pl.code.as_str(), pl.source), (None, "pl", LanguageSource::Given));
+        assert_eq!(
+            (pl.lexicon, pl.code.as_str(), pl.source),
+            (None, "pl", LanguageSource::Given)
+        );
     }
 
     #[test]
@@ -151,13 +196,28 @@ mod tests {
         let cases = [
             ("저번에 전화했었는데 아직도 해결이 안 됐어요", "ko"),
             ("先週も電話したんですけど、まだ直っていません", "ja"),
-            ("我上次打过电话，你们说会处理，可是到现在还没有解决", "zh-Hans"),
-            ("我上次打過電話，你們說會處理，可是到現在還沒有解決", "zh-Hant"),
+            (
+                "我上次打过电话，你们说会处理，可是到现在还没有解决",
+                "zh-Hans",
+            ),
+            (
+                "我上次打過電話，你們說會處理，可是到現在還沒有解決",
+                "zh-Hant",
+            ),
             ("मैंने पिछले हफ्ते भी कॉल किया था", "hi"),
             ("اتصلت بكم الأسبوع الماضي ولم يتم حل المشكلة", "ar"),
-            ("Hola, ya llamé la semana pasada por el mismo problema y nadie me ayudó", "es"),
-            ("Bonjour, j'ai déjà appelé la semaine dernière pour le même problème", "fr"),
-            ("Saya sudah menelepon minggu lalu tapi masalahnya belum selesai juga", "id"),
+            (
+                "Hola, ya llamé la semana pasada por el mismo problema y nadie me ayudó",
+                "es",
+            ),
+            (
+                "Bonjour, j'ai déjà appelé la semaine dernière pour le même problème",
+                "fr",
+            ),
+            (
+                "Saya sudah menelepon minggu lalu tapi masalahnya belum selesai juga",
+                "id",
+            ),
         ];
         for (text, want) in cases {
             let got = call_language(&call(text, None), &d);

@@ -1,6 +1,6 @@
 //! Turning input files into [`Call`]s — or rejects with reasons.
 //!
-//! - [`discover`] walks the command-line paths in a deterministic order;
+//! - [`discover()`] walks the command-line paths in a deterministic order;
 //! - [`open`] decompresses (gzip, zstd) and spots binary and empty files;
 //! - [`canonical`] parses fcrscan's JSON / JSON Lines, [`text`] plain-text transcripts, and
 //!   [`vendor`] speech-to-text engines' own formats;
@@ -12,8 +12,10 @@
 pub mod canonical;
 pub mod discover;
 pub mod language;
+pub mod metadata;
 pub mod open;
 pub mod reject;
+pub mod roles;
 pub mod text;
 pub mod time;
 pub mod vendor;
@@ -45,14 +47,26 @@ pub fn file_kind(path: &Path) -> FileKind {
 
 /// The extension that names the record format (`calls.jsonl.gz` → `jsonl`), lower case.
 pub fn record_extension(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let name = name.strip_suffix(".gz").or_else(|| name.strip_suffix(".zst")).or_else(|| name.strip_suffix(".zstd")).unwrap_or(&name);
-    name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default()
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .or_else(|| name.strip_suffix(".zstd"))
+        .unwrap_or(&name);
+    name.rsplit_once('.')
+        .map(|(_, e)| e.to_string())
+        .unwrap_or_default()
 }
 
 /// The file name without directory and extensions: the call_id of single-call files.
 pub fn file_stem_id(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut stem = name.as_str();
     for ext in [".gz", ".zst", ".zstd"] {
         stem = stem.strip_suffix(ext).unwrap_or(stem);
@@ -67,33 +81,110 @@ pub struct IngestOptions {
     pub speaker_labels: Vec<SpeakerLabel>,
     /// Read every file as this format instead of detecting it.
     pub forced_format: Option<String>,
+    /// Column names for CSV/TSV turn tables and metadata files (`--column FIELD=NAME`).
+    pub columns: metadata::ColumnMap,
+    /// The `--metadata` table joined to every call by call_id.
+    pub metadata: Option<std::sync::Arc<metadata::MetadataTable>>,
+    /// `--call-id-from`: call_id and other fields from named groups of the file name.
+    pub call_id_from: Option<regex::Regex>,
+    /// `--agent-channel`: the channel (or speaker label) that is the agent.
+    pub agent_channel: Option<String>,
+    /// How the files of one call's channels are named (`None`: one file, one call).
+    pub channel_files: Option<regex::Regex>,
+}
+
+/// What ingest does to every call after parsing, whatever the format: `--call-id-from` on
+/// `file_name` (the file's name, or for per-channel files the name without the channel part),
+/// the `--metadata` join by the resulting call_id, then the `--agent-channel` map. Cheap when none
+/// of them is configured (three branches).
+pub fn finish_call(call: &mut Call, options: &IngestOptions, file_name: Option<&str>) {
+    if let Some(re) = &options.call_id_from {
+        let single = call.source.line.is_none();
+        let own_name = || {
+            Path::new(&*call.source.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        };
+        let name = file_name
+            .map(str::to_string)
+            .or_else(own_name)
+            .unwrap_or_default();
+        metadata::apply_file_name_fields(call, re, &name, single);
+    }
+    if let Some(table) = &options.metadata {
+        table.apply(call);
+    }
+    if let Some(agent) = &options.agent_channel {
+        roles::apply_channel_map(call, agent);
+    }
 }
 
 /// Parses a whole-file record. Returns calls or rejects (a vendor file may hold several calls).
-pub fn parse_whole_file(file: &InputFile, bytes: &[u8], options: &IngestOptions) -> Vec<Result<Call, Reject>> {
+pub fn parse_whole_file(
+    file: &InputFile,
+    bytes: &[u8],
+    options: &IngestOptions,
+) -> Vec<Result<Call, Reject>> {
     let source = SourceRef::file(file.name.clone());
-    let reject = |reason: RejectReason, call_id: Option<String>| Err(Reject { source: source.clone(), call_id, reason });
+    let reject = |reason: RejectReason, call_id: Option<String>| {
+        Err(Reject {
+            source: source.clone(),
+            call_id,
+            reason,
+        })
+    };
     let Ok(text) = std::str::from_utf8(bytes) else {
         return vec![reject(RejectReason::InvalidUtf8, None)];
     };
     let forced = options.forced_format.as_deref();
     let ext = record_extension(&file.path);
-    if forced == Some("text") || (forced.is_none() && ext == "txt") {
+    // A `.txt` file that holds JSON or subtitles (documentation examples often do) is read by
+    // content; a text file without a single `Label: text` line is not a transcript (issue #6).
+    if forced == Some("text")
+        || (forced.is_none() && ext == "txt" && !vendor::looks_structured(text))
+    {
         let id = file_stem_id(&file.path);
-        return vec![text::parse_text(text, &id, source.clone(), &options.speaker_labels).map_err(|reason| Reject {
-            source: source.clone(),
-            call_id: Some(id.clone()),
-            reason,
-        })];
+        return vec![
+            text::parse_text(text, &id, source.clone(), &options.speaker_labels)
+                .and_then(|call| {
+                    if forced.is_none() && call.turns.iter().all(|t| t.speaker_label.is_empty()) {
+                        Err(RejectReason::UnsupportedFormat(
+                            "text file without any `Speaker: text` line: not a transcript".into(),
+                        ))
+                    } else {
+                        Ok(call)
+                    }
+                })
+                .map_err(|reason| Reject {
+                    source: source.clone(),
+                    call_id: Some(id.clone()),
+                    reason,
+                }),
+        ];
     }
     if forced == Some("canonical") || (forced.is_none() && canonical::looks_canonical(bytes)) {
-        return vec![canonical::parse_call(bytes, source.clone()).map_err(|(reason, call_id)| Reject { source: source.clone(), call_id, reason })];
+        return vec![
+            canonical::parse_call(bytes, source.clone()).map_err(|(reason, call_id)| Reject {
+                source: source.clone(),
+                call_id,
+                reason,
+            }),
+        ];
     }
     if let Some(results) = vendor::parse_file(file, text, options) {
         return results;
     }
-    let what = if ext.is_empty() { "no extension".to_string() } else { format!(".{ext} file") };
-    vec![reject(RejectReason::UnsupportedFormat(format!("{what} is not a transcript format fcrscan reads (see `fcrscan formats`)")), None)]
+    let what = if ext.is_empty() {
+        "no extension".to_string()
+    } else {
+        format!(".{ext} file")
+    };
+    vec![reject(
+        RejectReason::UnsupportedFormat(format!(
+            "{what} is not a transcript format fcrscan reads (see `fcrscan formats`)"
+        )),
+        None,
+    )]
 }
 
 #[cfg(test)]
@@ -104,7 +195,10 @@ mod tests {
     fn kinds_and_ids_ignore_compression_extensions() {
         assert_eq!(file_kind(Path::new("a/b.JSONL.gz")), FileKind::JsonLines);
         assert_eq!(file_kind(Path::new("a/b.json")), FileKind::WholeFile);
-        assert_eq!(file_stem_id(Path::new("x/text-en-001.txt.gz")), "text-en-001");
+        assert_eq!(
+            file_stem_id(Path::new("x/text-en-001.txt.gz")),
+            "text-en-001"
+        );
         assert_eq!(record_extension(Path::new("x/y.srt.zst")), "srt");
     }
 }

@@ -16,14 +16,20 @@ const SNIFF_BYTES: usize = 8192;
 pub fn open_stream(path: &Path) -> Result<Box<dyn BufRead + Send>, RejectReason> {
     let file = File::open(path).map_err(|e| RejectReason::Unreadable(e.to_string()))?;
     let mut raw = BufReader::with_capacity(1 << 16, file);
-    let head = raw.fill_buf().map_err(|e| RejectReason::Unreadable(e.to_string()))?;
+    let head = raw
+        .fill_buf()
+        .map_err(|e| RejectReason::Unreadable(e.to_string()))?;
     if head.is_empty() {
         return Err(RejectReason::EmptyFile);
     }
     let mut stream: Box<dyn BufRead + Send> = if head.starts_with(&GZIP_MAGIC) {
-        Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(raw)))
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(raw),
+        ))
     } else if head.starts_with(&ZSTD_MAGIC) {
-        let decoder = zstd::stream::read::Decoder::with_buffer(raw).map_err(|e| RejectReason::TruncatedCompression(e.to_string()))?;
+        let decoder = zstd::stream::read::Decoder::with_buffer(raw)
+            .map_err(|e| RejectReason::TruncatedCompression(e.to_string()))?;
         Box::new(BufReader::with_capacity(1 << 16, decoder))
     } else {
         Box::new(raw)
@@ -54,9 +60,10 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>, RejectReason> {
 /// mid-read in practice; if they do, the message says so).
 pub fn compression_error(e: io::Error) -> RejectReason {
     match e.kind() {
-        io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::Other => {
-            RejectReason::TruncatedCompression(e.to_string())
-        }
+        io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::InvalidInput
+        | io::ErrorKind::InvalidData
+        | io::ErrorKind::Other => RejectReason::TruncatedCompression(e.to_string()),
         _ => RejectReason::Unreadable(e.to_string()),
     }
 }
@@ -70,7 +77,10 @@ mod tests {
     fn gzip_and_zstd_are_read_transparently() {
         let dir = tempfile::tempdir().unwrap();
         let gz = dir.path().join("a.jsonl.gz");
-        let mut enc = flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::default());
+        let mut enc = flate2::write::GzEncoder::new(
+            File::create(&gz).unwrap(),
+            flate2::Compression::default(),
+        );
         enc.write_all(b"{\"a\":1}\n").unwrap();
         enc.finish().unwrap();
         assert_eq!(read_all(&gz).unwrap(), b"{\"a\":1}\n");
@@ -83,7 +93,8 @@ mod tests {
     fn truncated_gzip_empty_and_binary_files_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(&b"{\"call_id\":\"x\"}\n".repeat(1000)).unwrap();
+        enc.write_all(&b"{\"call_id\":\"x\"}\n".repeat(1000))
+            .unwrap();
         let full = enc.finish().unwrap();
         let cut = dir.path().join("cut.gz");
         std::fs::write(&cut, &full[..full.len() / 2]).unwrap();

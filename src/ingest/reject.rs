@@ -59,9 +59,16 @@ impl fmt::Display for RejectReason {
             RejectReason::MissingCallId => f.write_str("missing call_id"),
             RejectReason::EmptyTurns => f.write_str("no turns with text"),
             RejectReason::InvalidField(d) => write!(f, "invalid field: {d}"),
-            RejectReason::DuplicateCallId(id) => write!(f, "duplicate call_id {id:?} (the first occurrence was kept)"),
-            RejectReason::TruncatedCompression(d) => write!(f, "compressed data is truncated or corrupt: {d}"),
-            RejectReason::BinaryFile => f.write_str("binary file (contains NUL bytes), not a transcript"),
+            RejectReason::DuplicateCallId(id) => write!(
+                f,
+                "duplicate call_id {id:?} (the first occurrence was kept)"
+            ),
+            RejectReason::TruncatedCompression(d) => {
+                write!(f, "compressed data is truncated or corrupt: {d}")
+            }
+            RejectReason::BinaryFile => {
+                f.write_str("binary file (contains NUL bytes), not a transcript")
+            }
             RejectReason::EmptyFile => f.write_str("empty file"),
             RejectReason::Unreadable(d) => write!(f, "cannot read: {d}"),
             RejectReason::UnsupportedFormat(d) => write!(f, "unsupported format: {d}"),

@@ -12,7 +12,12 @@ use crate::model::{Call, SourceRef, Speaker, Turn};
 use super::reject::RejectReason;
 
 /// Parses a text transcript.
-pub fn parse_text(text: &str, call_id: &str, source: SourceRef, labels: &[SpeakerLabel]) -> Result<Call, RejectReason> {
+pub fn parse_text(
+    text: &str,
+    call_id: &str,
+    source: SourceRef,
+    labels: &[SpeakerLabel],
+) -> Result<Call, RejectReason> {
     let mut turns: Vec<Turn> = Vec::new();
     for line in text.lines() {
         let line = line.trim_start_matches('\u{feff}').trim();
@@ -58,7 +63,9 @@ fn split_time(line: &str) -> (Option<f64>, &str) {
     let inner = &line[1..=inner_end];
     let mut secs = 0.0;
     for part in inner.split(':') {
-        let Ok(v) = part.trim().parse::<f64>() else { return (None, line) };
+        let Ok(v) = part.trim().parse::<f64>() else {
+            return (None, line);
+        };
         secs = secs * 60.0 + v;
     }
     (Some(secs), line[inner_end + 2..].trim_start())
@@ -86,8 +93,14 @@ fn split_label<'a>(line: &'a str, labels: &[SpeakerLabel]) -> Option<(&'a str, S
 
 /// `speaker 1`, `spk_0`, `SPEAKER_01`, `person 2`, `channel 0`: labels that name no role.
 fn is_diarization_label(lower: &str) -> bool {
-    let name = lower.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end_matches([' ', '_', '-']);
-    name.len() < lower.len() && matches!(name, "speaker" | "spk" | "person" | "voice" | "channel" | "ch" | "s")
+    let name = lower
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches([' ', '_', '-']);
+    name.len() < lower.len()
+        && matches!(
+            name,
+            "speaker" | "spk" | "person" | "voice" | "channel" | "ch" | "s"
+        )
 }
 
 #[cfg(test)]
@@ -96,7 +109,10 @@ mod tests {
 
     #[test]
     fn labels_times_and_continuations() {
-        let labels = [SpeakerLabel { label: "상담사".into(), speaker: Speaker::Agent }];
+        let labels = [SpeakerLabel {
+            label: "상담사".into(),
+            speaker: Speaker::Agent,
+        }];
         let text = "# sample\n[00:01] 상담사: 안녕하세요\n[00:05] Customer: I called before:\nabout my bill\nSpeaker 2: hi\nNote to self: nothing\n";
         let call = parse_text(text, "t1", SourceRef::file("t1.txt".into()), &labels).unwrap();
         assert_eq!(call.turns.len(), 3);
@@ -110,7 +126,13 @@ mod tests {
 
     #[test]
     fn a_file_without_text_is_rejected() {
-        let err = parse_text("# only a comment\n\n", "t", SourceRef::file("t.txt".into()), &[]).unwrap_err();
+        let err = parse_text(
+            "# only a comment\n\n",
+            "t",
+            SourceRef::file("t.txt".into()),
+            &[],
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "empty_turns");
     }
 }

@@ -7,7 +7,9 @@ pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = b.get(from..from + len)?;
-        part.iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+        part.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
     };
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -52,7 +54,11 @@ pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
         Some(b'Z' | b'z') if i + 1 == b.len() => Some(us),
         Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
             let offset = (num(i + 1, 2)? * 60 + num(i + 4, 2)?) * 60 * 1_000_000;
-            Some(if sign == b'+' { us - offset } else { us + offset })
+            Some(if sign == b'+' {
+                us - offset
+            } else {
+                us + offset
+            })
         }
         _ => None,
     }
@@ -105,12 +111,31 @@ mod tests {
     #[test]
     fn parses_the_forms_transcripts_use() {
         // 2026-11-02T09:14:05Z = 1_793_610_845 s (checked with `date -u -d 2026-11-02T09:14:05Z +%s`).
-        assert_eq!(parse_rfc3339_us("2026-11-02T09:14:05Z"), Some(1_793_610_845_000_000));
-        assert_eq!(parse_rfc3339_us("2026-11-02T18:14:05+09:00"), Some(1_793_610_845_000_000));
-        assert_eq!(parse_rfc3339_us("2026-11-02 09:14:05.25Z"), Some(1_793_610_845_250_000));
-        assert_eq!(parse_rfc3339_us("2026-11-02T09:14:05"), Some(1_793_610_845_000_000));
+        assert_eq!(
+            parse_rfc3339_us("2026-11-02T09:14:05Z"),
+            Some(1_793_610_845_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339_us("2026-11-02T18:14:05+09:00"),
+            Some(1_793_610_845_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339_us("2026-11-02 09:14:05.25Z"),
+            Some(1_793_610_845_250_000)
+        );
+        assert_eq!(
+            parse_rfc3339_us("2026-11-02T09:14:05"),
+            Some(1_793_610_845_000_000)
+        );
         assert_eq!(parse_rfc3339_us("1970-01-01"), Some(0));
-        for bad in ["", "2026-13-01", "2026-02-30T00:00:00Z", "yesterday", "2026-11-02T9:14:05Z", "2026-11-02T09:14:05+0900"] {
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-02-30T00:00:00Z",
+            "yesterday",
+            "2026-11-02T9:14:05Z",
+            "2026-11-02T09:14:05+0900",
+        ] {
             assert_eq!(parse_rfc3339_us(bad), None, "{bad:?}");
         }
     }

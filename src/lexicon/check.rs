@@ -21,15 +21,26 @@ pub struct CheckProblem {
 pub fn check(dir: Option<&Path>) -> Result<(Lexicon, Vec<CheckProblem>), LexiconError> {
     let files = match dir {
         Some(d) => parse::read_dir_files(d)?,
-        None => super::embedded::EMBEDDED.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+        None => super::embedded::EMBEDDED
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect(),
     };
     let (lex, problems) = parse::parse_files(files);
-    let mut out: Vec<CheckProblem> =
-        problems.hard.into_iter().map(|(origin, reason)| CheckProblem { origin, reason }).collect();
+    let mut out: Vec<CheckProblem> = problems
+        .hard
+        .into_iter()
+        .map(|(origin, reason)| CheckProblem { origin, reason })
+        .collect();
     let mut first_seen: HashMap<(u8, String, &str, Option<Category>), &Origin> = HashMap::new();
     let mut polarity: HashMap<(u8, &str), (Category, &Origin)> = HashMap::new();
     for p in &lex.phrases {
-        let key = (p.lang.0, lex.category_name(p.category).to_string(), p.folded.as_str(), p.vetoes);
+        let key = (
+            p.lang.0,
+            lex.category_name(p.category).to_string(),
+            p.folded.as_str(),
+            p.vetoes,
+        );
         if let Some(first) = first_seen.get(&key) {
             out.push(CheckProblem {
                 origin: p.origin.clone(),
@@ -38,11 +49,17 @@ pub fn check(dir: Option<&Path>) -> Result<(Lexicon, Vec<CheckProblem>), Lexicon
         } else {
             first_seen.insert(key, &p.origin);
         }
-        if matches!(p.category, Category::SentimentNegative | Category::SentimentPositive) {
+        if matches!(
+            p.category,
+            Category::SentimentNegative | Category::SentimentPositive
+        ) {
             match polarity.get(&(p.lang.0, p.folded.as_str())) {
                 Some((cat, origin)) if *cat != p.category => out.push(CheckProblem {
                     origin: p.origin.clone(),
-                    reason: format!("{:?} is both positive and negative (also at {origin})", p.text),
+                    reason: format!(
+                        "{:?} is both positive and negative (also at {origin})",
+                        p.text
+                    ),
                 }),
                 _ => {
                     polarity.insert((p.lang.0, p.folded.as_str()), (p.category, &p.origin));
@@ -62,12 +79,29 @@ mod tests {
     fn duplicates_and_conflicts_are_found_with_their_lines() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("en")).unwrap();
-        std::fs::write(dir.path().join("en/sentiment_negative.txt"), "terrible\nnot great\nTerrible!\n").unwrap();
-        std::fs::write(dir.path().join("en/sentiment_positive.txt"), "great\nnot great\n").unwrap();
+        std::fs::write(
+            dir.path().join("en/sentiment_negative.txt"),
+            "terrible\nnot great\nTerrible!\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("en/sentiment_positive.txt"),
+            "great\nnot great\n",
+        )
+        .unwrap();
         let (_, problems) = check(Some(dir.path())).unwrap();
-        let msgs: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.origin, p.reason)).collect();
+        let msgs: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.origin, p.reason))
+            .collect();
         assert_eq!(msgs.len(), 2, "{msgs:#?}");
-        assert!(msgs[0].starts_with("en/sentiment_negative.txt:3: duplicate of en/sentiment_negative.txt:1"));
-        assert!(msgs[1].starts_with("en/sentiment_positive.txt:2: \"not great\" is both positive and negative"));
+        assert!(
+            msgs[0].starts_with(
+                "en/sentiment_negative.txt:3: duplicate of en/sentiment_negative.txt:1"
+            )
+        );
+        assert!(msgs[1].starts_with(
+            "en/sentiment_positive.txt:2: \"not great\" is both positive and negative"
+        ));
     }
 }

@@ -20,7 +20,10 @@ impl Lang {
 
     /// The language whose directory is named exactly `code`.
     pub fn from_code(code: &str) -> Option<Lang> {
-        LANGUAGES.iter().position(|&l| l == code).map(|i| Lang(i as u8))
+        LANGUAGES
+            .iter()
+            .position(|&l| l == code)
+            .map(|i| Lang(i as u8))
     }
 
     /// Maps a BCP-47 tag to a lexicon language by primary subtag and script:
@@ -48,9 +51,10 @@ impl Lang {
             other => other,
         };
         if primary == "zh" {
-            let traditional = tag.split(['-', '_']).skip(1).any(|p| {
-                matches!(p.to_ascii_lowercase().as_str(), "hant" | "tw" | "hk" | "mo")
-            }) || tag.trim().eq_ignore_ascii_case("yue");
+            let traditional =
+                tag.split(['-', '_']).skip(1).any(|p| {
+                    matches!(p.to_ascii_lowercase().as_str(), "hant" | "tw" | "hk" | "mo")
+                }) || tag.trim().eq_ignore_ascii_case("yue");
             return Lang::from_code(if traditional { "zh-Hant" } else { "zh-Hans" });
         }
         Lang::from_code(primary)

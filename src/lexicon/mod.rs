@@ -211,7 +211,9 @@ pub enum LexiconError {
 impl Lexicon {
     /// The default lexicons embedded in the binary.
     pub fn embedded() -> Result<Lexicon, LexiconError> {
-        let files = embedded::EMBEDDED.iter().map(|(p, t)| (p.to_string(), t.to_string()));
+        let files = embedded::EMBEDDED
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()));
         parse::from_files(files, "embedded default lexicons")
     }
 
@@ -247,7 +249,11 @@ impl Lexicon {
             return Some(c);
         }
         let topic = name.strip_prefix("topic_")?;
-        if topic.is_empty() || !topic.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if topic.is_empty()
+            || !topic
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return None;
         }
         let index = match self.topics.iter().position(|t| t == name) {
@@ -261,12 +267,26 @@ impl Lexicon {
     }
 
     /// Adds a phrase, folding it. Returns `false` when it folds to nothing.
-    fn push(&mut self, text: &str, category: Category, lang: Lang, vetoes: Option<Category>, origin: Origin) -> bool {
+    fn push(
+        &mut self,
+        text: &str,
+        category: Category,
+        lang: Lang,
+        vetoes: Option<Category>,
+        origin: Origin,
+    ) -> bool {
         let folded = normalize::fold(text);
         if folded.is_empty() {
             return false;
         }
-        self.phrases.push(Phrase { text: text.to_string(), folded, category, lang, vetoes, origin });
+        self.phrases.push(Phrase {
+            text: text.to_string(),
+            folded,
+            category,
+            lang,
+            vetoes,
+            origin,
+        });
         true
     }
 
@@ -278,7 +298,12 @@ impl Lexicon {
             .iter()
             .map(|p| {
                 let veto = p.vetoes.map_or("", |v| self.category_name(v));
-                (p.lang.code(), self.category_name(p.category), p.folded.as_str(), veto)
+                (
+                    p.lang.code(),
+                    self.category_name(p.category),
+                    p.folded.as_str(),
+                    veto,
+                )
             })
             .collect();
         keys.sort_unstable();
@@ -297,7 +322,8 @@ impl Lexicon {
     pub fn counts(&self) -> Vec<(Lang, String, usize)> {
         let mut map = std::collections::BTreeMap::<(Lang, String), usize>::new();
         for p in &self.phrases {
-            *map.entry((p.lang, self.category_name(p.category).to_string())).or_default() += 1;
+            *map.entry((p.lang, self.category_name(p.category).to_string()))
+                .or_default() += 1;
         }
         map.into_iter().map(|((l, c), n)| (l, c, n)).collect()
     }
@@ -333,7 +359,11 @@ mod tests {
         for code in LANGUAGES {
             let lang = Lang::from_code(code).unwrap();
             for cat in [Category::RepeatContact, Category::Escalation] {
-                let n = lex.phrases.iter().filter(|p| p.lang == lang && p.category == cat).count();
+                let n = lex
+                    .phrases
+                    .iter()
+                    .filter(|p| p.lang == lang && p.category == cat)
+                    .count();
                 assert!(n >= 20, "{code} has only {n} {cat:?} phrases");
             }
         }
@@ -343,7 +373,10 @@ mod tests {
     fn fingerprint_ignores_order_and_spelling_variants() {
         let mut a = Lexicon::default();
         let en = Lang::from_code("en").unwrap();
-        let o = || Origin { file: "x".into(), line: 1 };
+        let o = || Origin {
+            file: "x".into(),
+            line: 1,
+        };
         a.push("I called", Category::RepeatContact, en, None, o());
         a.push("manager", Category::Escalation, en, None, o());
         let mut b = Lexicon::default();

@@ -14,7 +14,13 @@ pub(super) struct Problems {
 
 impl Problems {
     fn hard(&mut self, file: &str, line: usize, reason: impl Into<String>) {
-        self.hard.push((Origin { file: file.to_string(), line }, reason.into()));
+        self.hard.push((
+            Origin {
+                file: file.to_string(),
+                line,
+            },
+            reason.into(),
+        ));
     }
 }
 
@@ -27,7 +33,10 @@ pub(super) fn from_dir(dir: &Path) -> Result<Lexicon, LexiconError> {
 }
 
 /// Parses (relative path, contents) pairs.
-pub(super) fn from_files(files: impl Iterator<Item = (String, String)>, source: &str) -> Result<Lexicon, LexiconError> {
+pub(super) fn from_files(
+    files: impl Iterator<Item = (String, String)>,
+    source: &str,
+) -> Result<Lexicon, LexiconError> {
     let (mut lex, problems) = parse_files(files.collect());
     lex.source = source.to_string();
     into_result(lex, problems)
@@ -42,12 +51,18 @@ fn into_result(lex: Lexicon, problems: Problems) -> Result<Lexicon, LexiconError
 
 /// The files of a lexicon directory as (path relative to `dir`, contents), sorted by path.
 pub(super) fn read_dir_files(dir: &Path) -> Result<Vec<(String, String)>, LexiconError> {
-    let io = |path: &Path, source| LexiconError::Io { path: path.to_path_buf(), source };
+    let io = |path: &Path, source| LexiconError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_path_buf();
-            LexiconError::Io { path, source: e.into() }
+            LexiconError::Io {
+                path,
+                source: e.into(),
+            }
         })?;
         if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "txt") {
             continue;
@@ -73,12 +88,23 @@ pub(super) fn parse_files(mut files: Vec<(String, String)>) -> (Lexicon, Problem
 
 fn parse_file(path: &str, text: &str, lex: &mut Lexicon, problems: &mut Problems) {
     let Some((lang_dir, file_name)) = path.rsplit_once('/') else {
-        problems.hard(path, 0, "lexicon files go in a language directory: phrases/<language>/<category>.txt");
+        problems.hard(
+            path,
+            0,
+            "lexicon files go in a language directory: phrases/<language>/<category>.txt",
+        );
         return;
     };
     let lang_dir = lang_dir.rsplit('/').next().unwrap_or(lang_dir);
     let Some(lang) = Lang::from_code(lang_dir) else {
-        problems.hard(path, 0, format!("unknown language directory {lang_dir:?}; expected one of {}", super::LANGUAGES.join(", ")));
+        problems.hard(
+            path,
+            0,
+            format!(
+                "unknown language directory {lang_dir:?}; expected one of {}",
+                super::LANGUAGES.join(", ")
+            ),
+        );
         return;
     };
     let stem = file_name.strip_suffix(".txt").unwrap_or(file_name);
@@ -95,12 +121,17 @@ fn parse_file(path: &str, text: &str, lex: &mut Lexicon, problems: &mut Problems
     };
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
-        let Some(entry) = entry_of(line) else { continue };
+        let Some(entry) = entry_of(line) else {
+            continue;
+        };
         if let Some(directive) = entry.strip_prefix('@') {
             parse_directive(path, line_no, directive, category, lex, problems);
             continue;
         }
-        let origin = Origin { file: path.to_string(), line: line_no };
+        let origin = Origin {
+            file: path.to_string(),
+            line: line_no,
+        };
         let (phrase, vetoes) = if category == Category::Exclusion {
             let Some((target, phrase)) = entry.split_once(':') else {
                 problems.hard(path, line_no, "an exclusion is written `<category>: <phrase>`, e.g. `repeat_contact: first time calling`");
@@ -109,7 +140,11 @@ fn parse_file(path: &str, text: &str, lex: &mut Lexicon, problems: &mut Problems
             match lex.category_for(target.trim()) {
                 Some(c) if c.is_reported() => (phrase.trim(), Some(c)),
                 _ => {
-                    problems.hard(path, line_no, format!("exclusion names unknown category {:?}", target.trim()));
+                    problems.hard(
+                        path,
+                        line_no,
+                        format!("exclusion names unknown category {:?}", target.trim()),
+                    );
                     continue;
                 }
             }
@@ -117,7 +152,11 @@ fn parse_file(path: &str, text: &str, lex: &mut Lexicon, problems: &mut Problems
             (entry, None)
         };
         if !lex.push(phrase, category, lang, vetoes, origin) {
-            problems.hard(path, line_no, format!("phrase {phrase:?} is empty once case and punctuation are folded"));
+            problems.hard(
+                path,
+                line_no,
+                format!("phrase {phrase:?} is empty once case and punctuation are folded"),
+            );
         }
     }
 }
@@ -135,9 +174,22 @@ fn entry_of(line: &str) -> Option<&str> {
     (!line.is_empty()).then_some(line)
 }
 
-fn parse_directive(path: &str, line: usize, directive: &str, category: Category, lex: &mut Lexicon, problems: &mut Problems) {
+fn parse_directive(
+    path: &str,
+    line: usize,
+    directive: &str,
+    category: Category,
+    lex: &mut Lexicon,
+    problems: &mut Problems,
+) {
     let Some(value) = directive.strip_prefix("speaker:") else {
-        problems.hard(path, line, format!("unknown directive @{directive}; the only directive is @speaker: customer|agent|any"));
+        problems.hard(
+            path,
+            line,
+            format!(
+                "unknown directive @{directive}; the only directive is @speaker: customer|agent|any"
+            ),
+        );
         return;
     };
     let rule = match value.trim() {
@@ -145,7 +197,11 @@ fn parse_directive(path: &str, line: usize, directive: &str, category: Category,
         "agent" => SpeakerRule::Only(Speaker::Agent),
         "any" => SpeakerRule::Any,
         other => {
-            problems.hard(path, line, format!("@speaker takes customer, agent or any, not {other:?}"));
+            problems.hard(
+                path,
+                line,
+                format!("@speaker takes customer, agent or any, not {other:?}"),
+            );
             return;
         }
     };
@@ -154,16 +210,26 @@ fn parse_directive(path: &str, line: usize, directive: &str, category: Category,
 
 fn parse_speaker_labels(path: &str, text: &str, lex: &mut Lexicon, problems: &mut Problems) {
     for (n, line) in text.lines().enumerate() {
-        let Some(entry) = entry_of(line) else { continue };
+        let Some(entry) = entry_of(line) else {
+            continue;
+        };
         let Some((label, role)) = entry.split_once("=>") else {
-            problems.hard(path, n + 1, "a speaker label is written `<label> => agent` or `<label> => customer`");
+            problems.hard(
+                path,
+                n + 1,
+                "a speaker label is written `<label> => agent` or `<label> => customer`",
+            );
             continue;
         };
         let speaker = match role.trim() {
             "agent" => Speaker::Agent,
             "customer" => Speaker::Customer,
             other => {
-                problems.hard(path, n + 1, format!("speaker role must be agent or customer, not {other:?}"));
+                problems.hard(
+                    path,
+                    n + 1,
+                    format!("speaker role must be agent or customer, not {other:?}"),
+                );
                 continue;
             }
         };
@@ -179,12 +245,20 @@ mod tests {
     use super::*;
 
     fn parse(files: &[(&str, &str)]) -> (Lexicon, Problems) {
-        parse_files(files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect())
+        parse_files(
+            files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn comments_blank_lines_and_trailing_comments_are_ignored() {
-        let (lex, problems) = parse(&[("en/escalation.txt", "# header\n\nspeak to a manager  # the classic\n  your supervisor \n")]);
+        let (lex, problems) = parse(&[(
+            "en/escalation.txt",
+            "# header\n\nspeak to a manager  # the classic\n  your supervisor \n",
+        )]);
         assert!(problems.hard.is_empty());
         let texts: Vec<_> = lex.phrases.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(texts, ["speak to a manager", "your supervisor"]);
@@ -193,7 +267,8 @@ mod tests {
 
     #[test]
     fn exclusions_name_the_category_they_veto() {
-        let (lex, problems) = parse(&[("en/exclusion.txt", "repeat_contact: first time calling\n")]);
+        let (lex, problems) =
+            parse(&[("en/exclusion.txt", "repeat_contact: first time calling\n")]);
         assert!(problems.hard.is_empty());
         assert_eq!(lex.phrases[0].vetoes, Some(Category::RepeatContact));
         assert_eq!(lex.phrases[0].folded, "first time calling");
@@ -207,26 +282,60 @@ mod tests {
             ("en/feelings.txt", "sad\n"),
             ("en/escalation.txt", "ok\n!!!\n"),
         ]);
-        let msgs: Vec<String> = problems.hard.iter().map(|(o, r)| format!("{o}: {r}")).collect();
+        let msgs: Vec<String> = problems
+            .hard
+            .iter()
+            .map(|(o, r)| format!("{o}: {r}"))
+            .collect();
         assert_eq!(msgs.len(), 4, "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.starts_with("en/escalation.txt:2: phrase \"!!!\" is empty")));
-        assert!(msgs.iter().any(|m| m.starts_with("en/exclusion.txt:1: an exclusion is written")));
-        assert!(msgs.iter().any(|m| m.contains("unknown language directory \"xx\"")));
-        assert!(msgs.iter().any(|m| m.contains("unknown category \"feelings\"")));
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("en/escalation.txt:2: phrase \"!!!\" is empty"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("en/exclusion.txt:1: an exclusion is written"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("unknown language directory \"xx\""))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("unknown category \"feelings\""))
+        );
     }
 
     #[test]
     fn topics_and_speaker_labels_and_directives() {
         let (lex, problems) = parse(&[
             ("en/topic_billing.txt", "my bill\n"),
-            ("en/speaker_labels.txt", "Agent => agent\nCaller: => customer\n"),
-            ("en/sentiment_positive.txt", "@speaker: customer\nthank you\n"),
+            (
+                "en/speaker_labels.txt",
+                "Agent => agent\nCaller: => customer\n",
+            ),
+            (
+                "en/sentiment_positive.txt",
+                "@speaker: customer\nthank you\n",
+            ),
         ]);
         assert!(problems.hard.is_empty(), "{:?}", problems.hard);
         assert_eq!(lex.topics, ["topic_billing"]);
         assert_eq!(lex.category_name(lex.phrases[1].category), "topic_billing");
-        assert_eq!(lex.speaker_labels[1], SpeakerLabel { label: "caller".into(), speaker: Speaker::Customer });
-        assert_eq!(lex.speaker_rule(Category::SentimentPositive), SpeakerRule::Only(Speaker::Customer));
-        assert_eq!(lex.speaker_rule(Category::RepeatContact), SpeakerRule::Only(Speaker::Customer));
+        assert_eq!(
+            lex.speaker_labels[1],
+            SpeakerLabel {
+                label: "caller".into(),
+                speaker: Speaker::Customer
+            }
+        );
+        assert_eq!(
+            lex.speaker_rule(Category::SentimentPositive),
+            SpeakerRule::Only(Speaker::Customer)
+        );
+        assert_eq!(
+            lex.speaker_rule(Category::RepeatContact),
+            SpeakerRule::Only(Speaker::Customer)
+        );
     }
 }

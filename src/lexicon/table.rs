@@ -8,38 +8,80 @@ use super::{Lang, Lexicon, LexiconError, Origin};
 
 /// Loads a `.tsv` or `.csv` phrase table.
 pub(super) fn from_table(path: &Path) -> Result<Lexicon, LexiconError> {
-    let text = fs::read_to_string(path).map_err(|source| LexiconError::Io { path: path.to_path_buf(), source })?;
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let text = fs::read_to_string(path).map_err(|source| LexiconError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let mut lex = parse_table(&path.display().to_string(), &text, is_csv)?;
     lex.source = path.display().to_string();
     Ok(lex)
 }
 
 fn parse_table(file: &str, text: &str, is_csv: bool) -> Result<Lexicon, LexiconError> {
-    let invalid = |line: usize, reason: String| LexiconError::Invalid { origin: Origin { file: file.to_string(), line }, reason };
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+    let invalid = |line: usize, reason: String| LexiconError::Invalid {
+        origin: Origin {
+            file: file.to_string(),
+            line,
+        },
+        reason,
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
     let Some((header_at, header)) = lines.next() else {
-        return Err(invalid(1, "the phrase table is empty; expected a header row `phrase<TAB>category<TAB>language`".into()));
+        return Err(invalid(
+            1,
+            "the phrase table is empty; expected a header row `phrase<TAB>category<TAB>language`"
+                .into(),
+        ));
     };
     let header = split_row(header.trim_start_matches('\u{feff}'), is_csv);
-    let column = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let (Some(phrase_col), Some(category_col), Some(lang_col)) = (column("phrase"), column("category"), column("language")) else {
-        return Err(invalid(header_at + 1, format!("the header row must name the columns phrase, category and language; found {header:?}")));
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let (Some(phrase_col), Some(category_col), Some(lang_col)) =
+        (column("phrase"), column("category"), column("language"))
+    else {
+        return Err(invalid(
+            header_at + 1,
+            format!(
+                "the header row must name the columns phrase, category and language; found {header:?}"
+            ),
+        ));
     };
     let mut lex = Lexicon::default();
     for (n, line) in lines {
         let fields = split_row(line, is_csv);
         let field = |i: usize| fields.get(i).map(|s| s.trim()).unwrap_or("");
-        let (phrase, category, language) = (field(phrase_col), field(category_col), field(lang_col));
+        let (phrase, category, language) =
+            (field(phrase_col), field(category_col), field(lang_col));
         let Some(cat) = lex.category_for(&category.to_ascii_lowercase()) else {
             return Err(invalid(n + 1, format!("unknown category {category:?}")));
         };
         let Some(lang) = Lang::from_code(language).or_else(|| Lang::from_bcp47(language)) else {
-            return Err(invalid(n + 1, format!("language {language:?} has no lexicon; expected one of {}", super::LANGUAGES.join(", "))));
+            return Err(invalid(
+                n + 1,
+                format!(
+                    "language {language:?} has no lexicon; expected one of {}",
+                    super::LANGUAGES.join(", ")
+                ),
+            ));
         };
-        let origin = Origin { file: file.to_string(), line: n + 1 };
+        let origin = Origin {
+            file: file.to_string(),
+            line: n + 1,
+        };
         if !lex.push(phrase, cat, lang, None, origin) {
-            return Err(invalid(n + 1, format!("phrase {phrase:?} is empty once case and punctuation are folded")));
+            return Err(invalid(
+                n + 1,
+                format!("phrase {phrase:?} is empty once case and punctuation are folded"),
+            ));
         }
     }
     Ok(lex)
@@ -83,15 +125,29 @@ mod tests {
 
     #[test]
     fn csv_with_quotes_and_columns_in_any_order() {
-        let lex = parse_table("p.csv", "language,phrase,category\nen,\"well, \"\"no\"\"\",sentiment_negative\n", true).unwrap();
+        let lex = parse_table(
+            "p.csv",
+            "language,phrase,category\nen,\"well, \"\"no\"\"\",sentiment_negative\n",
+            true,
+        )
+        .unwrap();
         assert_eq!(lex.phrases[0].text, "well, \"no\"");
     }
 
     #[test]
     fn errors_name_the_line() {
-        let err = parse_table("p.tsv", "phrase\tcategory\tlanguage\nok\tweird\ten\n", false).unwrap_err();
+        let err = parse_table(
+            "p.tsv",
+            "phrase\tcategory\tlanguage\nok\tweird\ten\n",
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "p.tsv:2: unknown category \"weird\"");
         let err = parse_table("p.tsv", "a\tb\n", false).unwrap_err();
-        assert!(err.to_string().starts_with("p.tsv:1: the header row must name"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("p.tsv:1: the header row must name"),
+            "{err}"
+        );
     }
 }

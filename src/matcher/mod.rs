@@ -15,7 +15,8 @@
 //! - **Sentiment**: when a positive and a negative hit overlap, the longer wins ("not happy"
 //!   beats "happy"); a negator ending at most [`NEGATION_WORDS`] words (or
 //!   [`NEGATION_CHARS`] characters in Han, Kana and Hangul) before a sentiment hit flips it, and an
-//!   intensifier at most [`INTENSIFIER_WORDS`] words before strengthens it.
+//!   intensifier at most [`INTENSIFIER_WORDS`] words before strengthens it — but only the nearest
+//!   sentiment hit after the modifier ("not helpful, but thank you": "thank you" stays positive).
 //!
 //! The automaton matches folded text ([`crate::normalize`]); every [`Hit`] carries the span of
 //! the original text, so what a supervisor sees is what was said. Nothing here allocates per
@@ -114,7 +115,12 @@ impl Matcher {
         }
         // Phrases that fold to the same text share one pattern.
         let mut order: Vec<u32> = (0..lexicon.phrases.len() as u32).collect();
-        order.sort_by(|&a, &b| lexicon.phrases[a as usize].folded.cmp(&lexicon.phrases[b as usize].folded).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| {
+            lexicon.phrases[a as usize]
+                .folded
+                .cmp(&lexicon.phrases[b as usize].folded)
+                .then(a.cmp(&b))
+        });
         let mut patterns: Vec<&str> = Vec::new();
         let mut pattern_ranges = Vec::new();
         let mut phrase_ids = Vec::with_capacity(order.len());
@@ -130,10 +136,26 @@ impl Matcher {
         // A DFA is the fastest search (one table lookup per byte); its size grows with the
         // patterns, so very large lexicons use the contiguous NFA instead.
         let total_len: usize = patterns.iter().map(|p| p.len()).sum();
-        let kind = if total_len <= 200_000 { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
-        let automaton = AhoCorasick::builder().match_kind(MatchKind::Standard).kind(Some(kind)).build(&patterns)?;
-        let phrase_info = lexicon.phrases.iter().map(|p| (p.category, p.lang, p.vetoes)).collect();
-        Ok(Matcher { automaton, pattern_ranges, phrase_ids, phrase_info })
+        let kind = if total_len <= 200_000 {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(&patterns)?;
+        let phrase_info = lexicon
+            .phrases
+            .iter()
+            .map(|p| (p.category, p.lang, p.vetoes))
+            .collect();
+        Ok(Matcher {
+            automaton,
+            pattern_ranges,
+            phrase_ids,
+            phrase_info,
+        })
     }
 
     /// Heap memory held by the automaton, in bytes.
@@ -143,9 +165,16 @@ impl Matcher {
 
     /// Finds every cue in `text` (turn number `turn`) and appends the hits to `out`, ordered by
     /// position. `lang` restricts matching to one lexicon language (`None`: all).
-    pub fn scan_turn(&self, text: &str, turn: u32, lang: Option<Lang>, scratch: &mut Scratch, out: &mut Vec<Hit>) {
+    pub fn scan_turn(
+        &self,
+        text: &str,
+        turn: u32,
+        lang: Option<Lang>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Hit>,
+    ) {
         let Scratch { folded, raw } = scratch;
-        normalize::fold_into(text, folded);
+        normalize::fold_text_into(text, folded);
         raw.clear();
         let hay = folded.text.as_str();
         for m in self.automaton.find_overlapping_iter(hay) {
@@ -173,13 +202,26 @@ impl Matcher {
         if raw.is_empty() {
             return;
         }
-        apply_rules(hay, raw);
+        // Only now is the offset map needed: fold again, with it (same text by construction).
+        normalize::fold_into(text, folded);
+        let hay = folded.text.as_str();
+        // Punctuation is gone from folded text, but a clause break in the original still ends
+        // the reach of a negator ("no news yet, disappointed").
+        let clause_break = |from: u32, to: u32| {
+            let a = folded.orig_offset(from as usize);
+            let b = folded.orig_offset(to as usize);
+            text[a.min(b)..b].contains(CLAUSE_PUNCTUATION)
+        };
+        apply_rules(hay, raw, clause_break);
         raw.sort_by_key(|h| (h.start, h.end, h.phrase));
-        for h in raw.iter().filter(|h| h.alive && h.category != Category::Exclusion) {
+        for h in raw
+            .iter()
+            .filter(|h| h.alive && h.category != Category::Exclusion)
+        {
             if matches!(h.category, Category::Negator | Category::Intensifier) {
                 continue;
             }
-            let (orig_start, orig_end) = folded.orig_span(h.start as usize, h.end as usize);
+            let (orig_start, orig_end) = folded.orig_span(text, h.start as usize, h.end as usize);
             out.push(Hit {
                 turn,
                 phrase: h.phrase,
@@ -194,7 +236,12 @@ impl Matcher {
 }
 
 /// Exclusions, sentiment overlap, negation and intensifiers, in that order.
-fn apply_rules(hay: &str, raw: &mut [RawHit]) {
+/// Punctuation that ends a clause, for the reach of negators and intensifiers.
+const CLAUSE_PUNCTUATION: &[char] = &[
+    ',', '.', ';', ':', '!', '?', '，', '。', '、', '；', '！', '？', '،', '؛', '؟', '।',
+];
+
+fn apply_rules(hay: &str, raw: &mut [RawHit], clause_break: impl Fn(u32, u32) -> bool) {
     let n = raw.len();
     // Exclusions veto overlapping hits of the category they name.
     for i in 0..n {
@@ -210,7 +257,8 @@ fn apply_rules(hay: &str, raw: &mut [RawHit]) {
     for i in 0..n {
         for j in 0..n {
             let (a, b) = (raw[i], raw[j]);
-            if a.alive && b.alive && is_opposite_sentiment(a.category, b.category) && a.overlaps(&b) {
+            if a.alive && b.alive && is_opposite_sentiment(a.category, b.category) && a.overlaps(&b)
+            {
                 let (la, lb) = (a.end - a.start, b.end - b.start);
                 if la > lb {
                     raw[j].alive = false;
@@ -219,7 +267,7 @@ fn apply_rules(hay: &str, raw: &mut [RawHit]) {
         }
     }
     for i in 0..n {
-        if !raw[i].alive || !matches!(raw[i].category, Category::SentimentNegative | Category::SentimentPositive) {
+        if !raw[i].alive || !is_sentiment(raw[i].category) {
             continue;
         }
         for j in 0..n {
@@ -227,9 +275,32 @@ fn apply_rules(hay: &str, raw: &mut [RawHit]) {
             if m.end > raw[i].start {
                 continue;
             }
+            // A modifier applies to the nearest sentiment phrase after it only:
+            // in "not helpful, but thank you" the "not" belongs to "helpful".
+            let claimed = raw.iter().any(|o| {
+                o.alive && o.start >= m.end && o.start < raw[i].start && is_sentiment(o.category)
+            });
+            // A modifier inside another sentiment phrase belongs to that phrase ("pas content"
+            // holds "pas"): it does not reach further.
+            let inside = raw
+                .iter()
+                .any(|o| o.alive && is_sentiment(o.category) && o.overlaps(&m));
+            if claimed
+                || inside
+                || !matches!(m.category, Category::Negator | Category::Intensifier)
+                || clause_break(m.end, raw[i].start)
+            {
+                continue;
+            }
             match m.category {
-                Category::Negator if is_within(hay, m.end, raw[i].start, NEGATION_WORDS, NEGATION_CHARS) => raw[i].negated = true,
-                Category::Intensifier if is_within(hay, m.end, raw[i].start, INTENSIFIER_WORDS, NEGATION_CHARS) => {
+                Category::Negator
+                    if is_within(hay, m.end, raw[i].start, NEGATION_WORDS, NEGATION_CHARS) =>
+                {
+                    raw[i].negated = true
+                }
+                Category::Intensifier
+                    if is_within(hay, m.end, raw[i].start, INTENSIFIER_WORDS, NEGATION_CHARS) =>
+                {
                     raw[i].intensified = true
                 }
                 _ => {}
@@ -238,10 +309,15 @@ fn apply_rules(hay: &str, raw: &mut [RawHit]) {
     }
 }
 
+fn is_sentiment(c: Category) -> bool {
+    matches!(c, Category::SentimentNegative | Category::SentimentPositive)
+}
+
 fn is_opposite_sentiment(a: Category, b: Category) -> bool {
     matches!(
         (a, b),
-        (Category::SentimentNegative, Category::SentimentPositive) | (Category::SentimentPositive, Category::SentimentNegative)
+        (Category::SentimentNegative, Category::SentimentPositive)
+            | (Category::SentimentPositive, Category::SentimentNegative)
     )
 }
 
@@ -298,7 +374,13 @@ mod tests {
     fn scan(lex: &Lexicon, text: &str, lang: Option<&str>) -> Vec<(String, String, bool)> {
         let m = Matcher::new(lex).unwrap();
         let mut out = Vec::new();
-        m.scan_turn(text, 0, lang.map(|l| Lang::from_code(l).unwrap()), &mut Scratch::new(), &mut out);
+        m.scan_turn(
+            text,
+            0,
+            lang.map(|l| Lang::from_code(l).unwrap()),
+            &mut Scratch::new(),
+            &mut out,
+        );
         out.iter()
             .map(|h| {
                 (
@@ -312,7 +394,10 @@ mod tests {
 
     #[test]
     fn finds_overlapping_hits_and_reports_original_spans() {
-        let lex = lexicon(&[("i called", "repeat_contact", "en"), ("called twice", "repeat_contact", "en")]);
+        let lex = lexicon(&[
+            ("i called", "repeat_contact", "en"),
+            ("called twice", "repeat_contact", "en"),
+        ]);
         let hits = scan(&lex, "Yes, I CALLED twice!", Some("en"));
         assert_eq!(hits.len(), 2);
         assert_eq!(hits[0].1, "I CALLED");
@@ -321,7 +406,10 @@ mod tests {
 
     #[test]
     fn word_boundaries_apply_to_spaced_scripts_only() {
-        let lex = lexicon(&[("call back", "repeat_contact", "en"), ("又打", "repeat_contact", "zh")]);
+        let lex = lexicon(&[
+            ("call back", "repeat_contact", "en"),
+            ("又打", "repeat_contact", "zh"),
+        ]);
         assert!(scan(&lex, "the callback never came", None).is_empty());
         assert!(scan(&lex, "recall backup", None).is_empty());
         assert_eq!(scan(&lex, "you said you'd call back", None).len(), 1);
@@ -344,7 +432,10 @@ mod tests {
 
     #[test]
     fn phrases_of_other_languages_do_not_count() {
-        let lex = lexicon(&[("no", "negator", "es"), ("llamé ayer", "repeat_contact", "es")]);
+        let lex = lexicon(&[
+            ("no", "negator", "es"),
+            ("llamé ayer", "repeat_contact", "es"),
+        ]);
         assert!(scan(&lex, "llame ayer", Some("en")).is_empty());
         assert_eq!(scan(&lex, "llame ayer", Some("es")).len(), 1);
         assert_eq!(scan(&lex, "llame ayer", None).len(), 1);
@@ -352,7 +443,10 @@ mod tests {
 
     #[test]
     fn exclusions_veto_overlapping_hits_of_their_category() {
-        let mut lex = lexicon(&[("time calling", "repeat_contact", "en"), ("so frustrating", "sentiment_negative", "en")]);
+        let mut lex = lexicon(&[
+            ("time calling", "repeat_contact", "en"),
+            ("so frustrating", "sentiment_negative", "en"),
+        ]);
         let en = Lang::from_code("en").unwrap();
         lex.phrases.push(crate::lexicon::Phrase {
             text: "first time calling".into(),
@@ -360,12 +454,21 @@ mod tests {
             category: Category::Exclusion,
             lang: en,
             vetoes: Some(Category::RepeatContact),
-            origin: Origin { file: "x".into(), line: 1 },
+            origin: Origin {
+                file: "x".into(),
+                line: 1,
+            },
         });
         assert!(scan(&lex, "this is my first time calling", Some("en")).is_empty());
-        assert_eq!(scan(&lex, "this is the third time calling", Some("en")).len(), 1);
+        assert_eq!(
+            scan(&lex, "this is the third time calling", Some("en")).len(),
+            1
+        );
         // An exclusion only vetoes the category it names.
-        assert_eq!(scan(&lex, "first time calling and so frustrating", Some("en")).len(), 1);
+        assert_eq!(
+            scan(&lex, "first time calling and so frustrating", Some("en")).len(),
+            1
+        );
     }
 
     #[test]
@@ -375,20 +478,65 @@ mod tests {
             ("not happy", "sentiment_negative", "en"),
             ("helpful", "sentiment_positive", "en"),
             ("never", "negator", "en"),
+            ("not", "negator", "en"),
             ("very", "intensifier", "en"),
         ]);
         let hits = scan(&lex, "I'm not happy", Some("en"));
-        assert_eq!(hits, [("sentiment_negative".to_string(), "not happy".to_string(), false)]);
+        assert_eq!(
+            hits,
+            [(
+                "sentiment_negative".to_string(),
+                "not happy".to_string(),
+                false
+            )]
+        );
         let hits = scan(&lex, "you were never very helpful", Some("en"));
-        assert_eq!(hits, [("sentiment_positive".to_string(), "helpful".to_string(), true)]);
-        let hits = scan(&lex, "never, and I mean it, in my life was anyone helpful", Some("en"));
+        assert_eq!(
+            hits,
+            [(
+                "sentiment_positive".to_string(),
+                "helpful".to_string(),
+                true
+            )]
+        );
+        let hits = scan(&lex, "never. helpful", Some("en"));
+        assert!(
+            !hits[0].2,
+            "a clause break ends the negator's reach: {hits:?}"
+        );
+        let hits = scan(&lex, "not happy never helpful", Some("en"));
+        assert_eq!(
+            hits.iter().map(|h| h.2).collect::<Vec<_>>(),
+            [false, true],
+            "{hits:?}"
+        );
+        let hits = scan(&lex, "not happy, helpful", Some("en"));
+        assert_eq!(
+            hits.iter().map(|h| h.2).collect::<Vec<_>>(),
+            [false, false],
+            "'not' inside 'not happy' reaches no further: {hits:?}"
+        );
+        let hits = scan(&lex, "not helpful but happy", Some("en"));
+        assert_eq!(
+            hits.iter().map(|h| h.2).collect::<Vec<_>>(),
+            [true, false],
+            "a negator binds to the nearest cue only"
+        );
+        let hits = scan(
+            &lex,
+            "never, and I mean it, in my life was anyone helpful",
+            Some("en"),
+        );
         assert!(!hits[0].2, "negator too far away: {hits:?}");
     }
 
     #[test]
     fn matcher_agrees_with_naive_search_on_folded_text() {
         let phrases = ["call", "called", "i called", "back", "call back", "again"];
-        let entries: Vec<(&str, &str, &str)> = phrases.iter().map(|p| (*p, "repeat_contact", "en")).collect();
+        let entries: Vec<(&str, &str, &str)> = phrases
+            .iter()
+            .map(|p| (*p, "repeat_contact", "en"))
+            .collect();
         let lex = lexicon(&entries);
         let text = "I called. Call back again; i called back, called again";
         let folded = normalize::fold(text);

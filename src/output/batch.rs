@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    ArrayBuilder, BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayBuilder, BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder,
+    ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, Schema};
@@ -37,7 +37,9 @@ impl ColumnBuilder {
             ColType::Int64 => ColumnBuilder::Int64(Int64Builder::new()),
             ColType::Float32 => ColumnBuilder::Float32(Float32Builder::new()),
             ColType::Float64 => ColumnBuilder::Float64(Float64Builder::new()),
-            ColType::TimestampUs => ColumnBuilder::TimestampUs(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+            ColType::TimestampUs => {
+                ColumnBuilder::TimestampUs(TimestampMicrosecondBuilder::new().with_timezone("UTC"))
+            }
             ColType::ListUtf8 => ColumnBuilder::ListUtf8(ListBuilder::new(StringBuilder::new())),
         }
     }
@@ -85,7 +87,11 @@ impl BatchBuilder {
         BatchBuilder {
             table,
             schema: table.arrow_schema(),
-            columns: table.columns.iter().map(|c| ColumnBuilder::new(c.ty)).collect(),
+            columns: table
+                .columns
+                .iter()
+                .map(|c| ColumnBuilder::new(c.ty))
+                .collect(),
             rows: 0,
             bytes: 0,
         }
@@ -94,7 +100,10 @@ impl BatchBuilder {
     /// Starts a row; every column must then be given a value, in order.
     pub fn row(&mut self) -> Row<'_> {
         self.rows += 1;
-        Row { builder: self, next: 0 }
+        Row {
+            builder: self,
+            next: 0,
+        }
     }
 
     /// Rows appended since the last `finish`.
@@ -163,7 +172,10 @@ impl Row<'_> {
 
     fn wrong_type(&self, given: &str) -> ! {
         let col = &self.builder.table.columns[self.next];
-        panic!("table {}: column {} is {:?}, given {given}", self.builder.table.name, col.name, col.ty)
+        panic!(
+            "table {}: column {} is {:?}, given {given}",
+            self.builder.table.name, col.name, col.ty
+        )
     }
 
     /// Appends a string to the next column.
@@ -208,7 +220,16 @@ impl Row<'_> {
     /// Ends the row; panics if a column was left without a value.
     pub fn end(self) {
         let expected = self.builder.columns.len();
-        assert_eq!(self.next, expected, "table {}: row has {} values for {expected} columns", self.builder.table.name, self.next);
-        debug_assert!(self.builder.columns.iter().all(|c| c.len() == self.builder.rows));
+        assert_eq!(
+            self.next, expected,
+            "table {}: row has {} values for {expected} columns",
+            self.builder.table.name, self.next
+        );
+        debug_assert!(
+            self.builder
+                .columns
+                .iter()
+                .all(|c| c.len() == self.builder.rows)
+        );
     }
 }

@@ -14,8 +14,12 @@
 //!   rows in every partitioned table of the partitions the run touches; rejects are replaced by
 //!   source file. Re-running a night therefore never duplicates rows.
 //! - **Bounded memory.** Rows are buffered per (table, partition) in Arrow builders and written
-//!   as record batches of [`BATCH_ROWS`]; when the encoded row groups held by all open writers
-//!   pass [`OPEN_ROW_GROUP_BUDGET`], the largest is flushed. Memory does not grow with the corpus.
+//!   as record batches of [`BATCH_ROWS`]; when the rows buffered in builders plus the encoded
+//!   row groups held by all open writers pass [`OPEN_BUFFER_BUDGET`], the largest part is written
+//!   out and its row group closed. A backfill touching hundreds of `call_date` partitions gets
+//!   smaller row groups, not more memory; and at most [`MAX_OPEN_PARTS`] files are open at once
+//!   (the least recently used is closed, and a later row for its partition starts the next
+//!   `part-NNNNN` file), so memory does not grow with the corpus or the number of its dates.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{self, File};
@@ -27,16 +31,24 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use super::batch::BatchBuilder;
 use super::schema::{SCHEMA_VERSION, Table};
 
 /// Rows per record batch handed to the Parquet writer.
 pub const BATCH_ROWS: usize = 8192;
-/// Upper bound on encoded-but-unflushed row-group bytes across all open files.
-pub const OPEN_ROW_GROUP_BUDGET: usize = 64 << 20;
+/// Upper bound on buffered rows plus encoded-but-unflushed row groups across all open files.
+/// (Measured before this bound existed: peak RSS grew by 0.35 MB per MB of input on a corpus
+/// spanning many dates, because every partition kept its own buffers.)
+pub const OPEN_BUFFER_BUDGET: usize = 48 << 20;
+/// At most this many part files are open at once (each holds encoders and buffers: about
+/// 1.5 MB measured for a calls, hits or turns file).
+pub const MAX_OPEN_PARTS: usize = 24;
+/// A part's builder is written to its file at this many bytes of buffered strings.
+const BUILDER_BYTES: usize = 1 << 20;
 /// A single file's row group is closed at this size even under the budget.
-pub const ROW_GROUP_BYTES: usize = 32 << 20;
+pub const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// Errors writing the dataset. Fatal for the run: nothing is committed.
 #[derive(Debug, thiserror::Error)]
@@ -70,20 +82,38 @@ pub enum OutputError {
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
-    move |source| OutputError::Io { action, path: path.to_path_buf(), source }
+    move |source| OutputError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writer properties shared by every file: zstd, statistics, provenance in the metadata.
 pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("1 is a valid zstd level"),
+        ))
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_created_by(format!("fcrscan {}", env!("CARGO_PKG_VERSION")))
         .set_max_row_group_row_count(Some(1 << 20))
+        // Transcript text is unique per row: dictionary encoding only costs hashing and memory
+        // (measured: it made the turns table a quarter of the scan's CPU and most of its RSS).
+        .set_column_dictionary_enabled(ColumnPath::from("text"), false)
+        // Min/max statistics of transcript text are useless for pruning and cost a comparison
+        // of every value.
+        .set_column_statistics_enabled(ColumnPath::from("text"), EnabledStatistics::None)
         .set_key_value_metadata(Some(vec![
-            KeyValue::new("fcrscan.schema_version".to_string(), SCHEMA_VERSION.to_string()),
+            KeyValue::new(
+                "fcrscan.schema_version".to_string(),
+                SCHEMA_VERSION.to_string(),
+            ),
             KeyValue::new("fcrscan.run_id".to_string(), run_id.to_string()),
-            KeyValue::new("fcrscan.lexicon_fingerprint".to_string(), lexicon_fingerprint.to_string()),
+            KeyValue::new(
+                "fcrscan.lexicon_fingerprint".to_string(),
+                lexicon_fingerprint.to_string(),
+            ),
         ]))
         .build()
 }
@@ -91,6 +121,8 @@ pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterPrope
 type PartKey = (&'static str, Option<String>);
 
 struct OpenPart {
+    /// The writer's clock when this part last got a row (least recently used is closed first).
+    last_used: u64,
     table: &'static Table,
     builder: BatchBuilder,
     writer: ArrowWriter<File>,
@@ -107,11 +139,21 @@ pub struct DatasetWriter {
     parts: BTreeMap<PartKey, OpenPart>,
     /// Rows written per table (for the manifest and the accounting check).
     rows_written: BTreeMap<&'static str, u64>,
+    /// Bytes held by all builders and open row groups (kept up to date incrementally).
+    buffered: usize,
+    /// Files already closed per part key (the next file's number).
+    closed_files: BTreeMap<PartKey, u32>,
+    /// Counts appends, for least-recently-used closing.
+    clock: u64,
 }
 
 impl DatasetWriter {
     /// Prepares `root/_staging/<run_id>/`, repairing what an earlier crashed run left.
-    pub fn create(root: &Path, run_id: &str, props: WriterProperties) -> Result<DatasetWriter, OutputError> {
+    pub fn create(
+        root: &Path,
+        run_id: &str,
+        props: WriterProperties,
+    ) -> Result<DatasetWriter, OutputError> {
         fs::create_dir_all(root).map_err(io("creating output directory", root))?;
         recover(root)?;
         let staging = root.join("_staging").join(run_id);
@@ -123,6 +165,9 @@ impl DatasetWriter {
             props,
             parts: BTreeMap::new(),
             rows_written: BTreeMap::new(),
+            buffered: 0,
+            closed_files: BTreeMap::new(),
+            clock: 0,
         })
     }
 
@@ -131,48 +176,110 @@ impl DatasetWriter {
         &self.root
     }
 
-    /// Appends one row to `table` (in partition `call_date` for partitioned tables) with `fill`,
-    /// flushing as batches fill up.
+    /// Appends the rows `fill` adds (usually one; a call's hits or turns at once, so the part is
+    /// looked up once per call rather than once per row) to `table`, in partition `call_date`
+    /// for partitioned tables, writing batches out as they fill up.
     pub fn append(
         &mut self,
         table: &'static Table,
         call_date: Option<&str>,
         fill: impl FnOnce(&mut BatchBuilder),
     ) -> Result<(), OutputError> {
-        let key: PartKey = (table.name, table.partitioned.then(|| call_date.unwrap_or("unknown").to_string()));
+        let key: PartKey = (
+            table.name,
+            table
+                .partitioned
+                .then(|| call_date.unwrap_or("unknown").to_string()),
+        );
+        self.clock += 1;
         if !self.parts.contains_key(&key) {
-            let part = self.open_part(table, key.1.as_deref())?;
+            if self.parts.len() >= MAX_OPEN_PARTS {
+                self.close_least_recently_used()?;
+            }
+            let number = self.closed_files.get(&key).copied().unwrap_or(0);
+            let part = self.open_part(table, key.1.as_deref(), number)?;
             self.parts.insert(key.clone(), part);
         }
+        let clock = self.clock;
         let part = self.parts.get_mut(&key).expect("inserted above");
+        part.last_used = clock;
+        let (before, rows_before) = (part.builder.approx_bytes(), part.builder.len());
         fill(&mut part.builder);
-        *self.rows_written.entry(table.name).or_default() += 1;
-        if part.builder.len() >= BATCH_ROWS || part.builder.approx_bytes() >= (8 << 20) {
-            write_pending(part)?;
+        let after = part.builder.approx_bytes();
+        self.buffered = self.buffered + after - before;
+        *self.rows_written.entry(table.name).or_default() +=
+            (part.builder.len() - rows_before) as u64;
+        if part.builder.len() >= BATCH_ROWS || after >= BUILDER_BYTES {
+            self.buffered = self.buffered.saturating_sub(write_pending(part)?);
+        }
+        if self.buffered > OPEN_BUFFER_BUDGET {
             self.enforce_budget()?;
         }
         Ok(())
     }
 
-    fn open_part(&self, table: &'static Table, partition: Option<&str>) -> Result<OpenPart, OutputError> {
-        let dir = partition_dir(&self.staging, table, partition);
-        fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
-        let path = dir.join("part-00000.parquet");
-        let file = File::create(&path).map_err(io("creating", &path))?;
-        let writer = ArrowWriter::try_new(file, table.arrow_schema(), Some(self.props.clone()))
-            .map_err(|source| OutputError::Parquet { path: path.clone(), source })?;
-        Ok(OpenPart { table, builder: BatchBuilder::new(table), writer, path, rows: 0 })
+    fn close_least_recently_used(&mut self) -> Result<(), OutputError> {
+        let Some(key) = self
+            .parts
+            .iter()
+            .min_by_key(|(_, p)| p.last_used)
+            .map(|(k, _)| k.clone())
+        else {
+            return Ok(());
+        };
+        let mut part = self.parts.remove(&key).expect("found above");
+        self.buffered = self.buffered.saturating_sub(part.held_bytes());
+        close_part(&mut part)?;
+        *self.closed_files.entry(key).or_default() += 1;
+        Ok(())
     }
 
+    fn open_part(
+        &self,
+        table: &'static Table,
+        partition: Option<&str>,
+        number: u32,
+    ) -> Result<OpenPart, OutputError> {
+        let dir = partition_dir(&self.staging, table, partition);
+        fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+        let path = dir.join(format!("part-{number:05}.parquet"));
+        let file = File::create(&path).map_err(io("creating", &path))?;
+        let writer = ArrowWriter::try_new(file, table.arrow_schema(), Some(self.props.clone()))
+            .map_err(|source| OutputError::Parquet {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(OpenPart {
+            last_used: 0,
+            table,
+            builder: BatchBuilder::new(table),
+            writer,
+            path,
+            rows: 0,
+        })
+    }
+
+    /// Writes out the parts holding the most memory until the total is under half the budget.
     fn enforce_budget(&mut self) -> Result<(), OutputError> {
-        loop {
-            let total: usize = self.parts.values().map(|p| p.writer.in_progress_size()).sum();
-            if total <= OPEN_ROW_GROUP_BUDGET {
-                return Ok(());
+        while self.buffered > OPEN_BUFFER_BUDGET / 2 {
+            let Some(largest) = self.parts.values_mut().max_by_key(|p| p.held_bytes()) else {
+                break;
+            };
+            if largest.held_bytes() == 0 {
+                break;
             }
-            let largest = self.parts.values_mut().max_by_key(|p| p.writer.in_progress_size()).expect("total > 0");
-            largest.writer.flush().map_err(|source| OutputError::Parquet { path: largest.path.clone(), source })?;
+            self.buffered = self.buffered.saturating_sub(write_pending(largest)?);
+            let held = largest.writer.in_progress_size();
+            largest
+                .writer
+                .flush()
+                .map_err(|source| OutputError::Parquet {
+                    path: largest.path.clone(),
+                    source,
+                })?;
+            self.buffered = self.buffered.saturating_sub(held);
         }
+        Ok(())
     }
 
     /// Rows appended so far, per table.
@@ -184,28 +291,70 @@ impl DatasetWriter {
     pub fn finish(mut self) -> Result<StagedRun, OutputError> {
         let mut partitions: BTreeMap<&'static str, BTreeSet<Option<String>>> = BTreeMap::new();
         for ((name, partition), mut part) in std::mem::take(&mut self.parts) {
-            write_pending(&mut part)?;
-            part.writer.close().map_err(|source| OutputError::Parquet { path: part.path.clone(), source })?;
+            close_part(&mut part)?;
             partitions.entry(name).or_default().insert(partition);
-            let _ = part.rows;
-            let _ = part.table;
         }
-        Ok(StagedRun { root: self.root, run_id: self.run_id, staging: self.staging, props: self.props, partitions })
+        for (name, partition) in self.closed_files.into_keys() {
+            partitions.entry(name).or_default().insert(partition);
+        }
+        Ok(StagedRun {
+            root: self.root,
+            run_id: self.run_id,
+            staging: self.staging,
+            props: self.props,
+            partitions,
+        })
     }
 }
 
-fn write_pending(part: &mut OpenPart) -> Result<(), OutputError> {
+/// Writes a part's buffered rows to its file. Returns how much the tracked memory went down
+/// (builder bytes released minus encoded bytes added to the open row group).
+fn write_pending(part: &mut OpenPart) -> Result<usize, OutputError> {
     if part.builder.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
+    let released = part.builder.approx_bytes();
+    let held_before = part.writer.in_progress_size();
     let rows = part.builder.len() as u64;
-    let batch = part.builder.finish().map_err(|source| OutputError::Arrow { table: part.table.name, source })?;
-    part.writer.write(&batch).map_err(|source| OutputError::Parquet { path: part.path.clone(), source })?;
+    let batch = part.builder.finish().map_err(|source| OutputError::Arrow {
+        table: part.table.name,
+        source,
+    })?;
+    part.writer
+        .write(&batch)
+        .map_err(|source| OutputError::Parquet {
+            path: part.path.clone(),
+            source,
+        })?;
     part.rows += rows;
-    if part.writer.in_progress_size() >= ROW_GROUP_BYTES {
-        part.writer.flush().map_err(|source| OutputError::Parquet { path: part.path.clone(), source })?;
+    let mut held_after = part.writer.in_progress_size();
+    if held_after >= ROW_GROUP_BYTES {
+        part.writer.flush().map_err(|source| OutputError::Parquet {
+            path: part.path.clone(),
+            source,
+        })?;
+        held_after = 0;
     }
+    Ok((released + held_before).saturating_sub(held_after))
+}
+
+/// Writes what is buffered and completes the file.
+fn close_part(part: &mut OpenPart) -> Result<(), OutputError> {
+    write_pending(part)?;
+    part.writer
+        .finish()
+        .map_err(|source| OutputError::Parquet {
+            path: part.path.clone(),
+            source,
+        })?;
     Ok(())
+}
+
+impl OpenPart {
+    /// Bytes this part holds in memory: buffered rows and its open row group.
+    fn held_bytes(&self) -> usize {
+        self.builder.approx_bytes() + self.writer.in_progress_size()
+    }
 }
 
 fn partition_dir(base: &Path, table: &Table, partition: Option<&str>) -> PathBuf {
@@ -241,12 +390,21 @@ impl StagedRun {
     /// Moves the run into place: for each table, every partition in `replace.call_dates` (and
     /// the unpartitioned tables) is rebuilt from this run's rows plus the earlier rows not
     /// replaced, then swapped in. Returns the rows dropped from earlier runs, per table.
-    pub fn commit(self, tables: &[&'static Table], replace: &Replacement) -> Result<BTreeMap<&'static str, u64>, OutputError> {
+    pub fn commit(
+        self,
+        tables: &[&'static Table],
+        replace: &Replacement,
+    ) -> Result<BTreeMap<&'static str, u64>, OutputError> {
         let mut dropped = BTreeMap::new();
         let trash = self.root.join("_trash").join(&self.run_id);
         for &table in tables {
             let partitions: Vec<Option<String>> = if table.partitioned {
-                replace.call_dates.iter().cloned().map(Some).collect::<BTreeSet<_>>()
+                replace
+                    .call_dates
+                    .iter()
+                    .cloned()
+                    .map(Some)
+                    .collect::<BTreeSet<_>>()
                     .union(&self.partitions.get(table.name).cloned().unwrap_or_default())
                     .cloned()
                     .collect()
@@ -280,25 +438,55 @@ impl StagedRun {
 
     /// Copies the rows of `live`'s files that this run does not replace into `staged`, as
     /// further part files. Returns how many rows were dropped.
-    fn carry_over(&self, table: &'static Table, live: &Path, staged: &Path, replace: &Replacement) -> Result<u64, OutputError> {
-        let Ok(entries) = fs::read_dir(live) else { return Ok(0) };
+    fn carry_over(
+        &self,
+        table: &'static Table,
+        live: &Path,
+        staged: &Path,
+        replace: &Replacement,
+    ) -> Result<u64, OutputError> {
+        let Ok(entries) = fs::read_dir(live) else {
+            return Ok(0);
+        };
         let mut files: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
             .collect();
         files.sort();
-        let key_column = if table.partitioned { "call_id" } else { "source_file" };
-        let keys = if table.partitioned { &replace.call_ids } else { &replace.source_files };
+        let key_column = if table.partitioned {
+            "call_id"
+        } else {
+            "source_file"
+        };
+        let keys = if table.partitioned {
+            &replace.call_ids
+        } else {
+            &replace.source_files
+        };
         let mut next_part = 1 + fs::read_dir(staged).map(|d| d.count()).unwrap_or(0);
         let mut dropped = 0;
         for file in files {
             let reader = File::open(&file).map_err(io("opening", &file))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(reader).map_err(|source| OutputError::Parquet { path: file.clone(), source })?;
-            let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|source| OutputError::Parquet { path: file.clone(), source })?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(reader).map_err(|source| {
+                OutputError::Parquet {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
+            let reader = builder
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|source| OutputError::Parquet {
+                    path: file.clone(),
+                    source,
+                })?;
             let mut writer: Option<(ArrowWriter<File>, PathBuf)> = None;
             for batch in reader {
-                let batch = batch.map_err(|e| OutputError::Parquet { path: file.clone(), source: e.into() })?;
+                let batch = batch.map_err(|e| OutputError::Parquet {
+                    path: file.clone(),
+                    source: e.into(),
+                })?;
                 let (kept, n_dropped) = filter_out(&batch, key_column, keys);
                 dropped += n_dropped;
                 if kept.num_rows() == 0 {
@@ -310,14 +498,21 @@ impl StagedRun {
                     next_part += 1;
                     let f = File::create(&path).map_err(io("creating", &path))?;
                     let w = ArrowWriter::try_new(f, kept.schema(), Some(self.props.clone()))
-                        .map_err(|source| OutputError::Parquet { path: path.clone(), source })?;
+                        .map_err(|source| OutputError::Parquet {
+                            path: path.clone(),
+                            source,
+                        })?;
                     writer = Some((w, path));
                 }
                 let (w, path) = writer.as_mut().expect("created above");
-                w.write(&kept).map_err(|source| OutputError::Parquet { path: path.clone(), source })?;
+                w.write(&kept).map_err(|source| OutputError::Parquet {
+                    path: path.clone(),
+                    source,
+                })?;
             }
             if let Some((w, path)) = writer {
-                w.close().map_err(|source| OutputError::Parquet { path, source })?;
+                w.close()
+                    .map_err(|source| OutputError::Parquet { path, source })?;
             }
         }
         Ok(dropped)
@@ -326,16 +521,22 @@ impl StagedRun {
 
 /// Drops the rows whose `column` value is in `keys`.
 fn filter_out(batch: &RecordBatch, column: &str, keys: &HashSet<String>) -> (RecordBatch, u64) {
-    let Some(values) = batch.column_by_name(column).and_then(|c| c.as_any().downcast_ref::<StringArray>()) else {
+    let Some(values) = batch
+        .column_by_name(column)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    else {
         return (batch.clone(), 0);
     };
-    let keep: BooleanArray = (0..values.len()).map(|i| Some(values.is_null(i) || !keys.contains(values.value(i)))).collect();
+    let keep: BooleanArray = (0..values.len())
+        .map(|i| Some(values.is_null(i) || !keys.contains(values.value(i))))
+        .collect();
     let dropped = keep.values().count_set_bits();
     let dropped = (batch.num_rows() - dropped) as u64;
     if dropped == 0 {
         return (batch.clone(), 0);
     }
-    let kept = arrow_select::filter::filter_record_batch(batch, &keep).expect("mask has the batch's length");
+    let kept = arrow_select::filter::filter_record_batch(batch, &keep)
+        .expect("mask has the batch's length");
     (kept, dropped)
 }
 
@@ -348,7 +549,11 @@ fn move_dir(from: &Path, to: &Path) -> Result<(), OutputError> {
 
 fn remove_dir_if_exists(dir: &Path) -> Result<(), OutputError> {
     match fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OutputError::Io { action: "removing", path: dir.to_path_buf(), source: e }),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OutputError::Io {
+            action: "removing",
+            path: dir.to_path_buf(),
+            source: e,
+        }),
         _ => Ok(()),
     }
 }
@@ -362,11 +567,23 @@ fn remove_empty(dir: &Path) {
 pub fn recover(root: &Path) -> Result<(), OutputError> {
     remove_dir_if_exists(&root.join("_staging"))?;
     let trash = root.join("_trash");
-    let Ok(runs) = fs::read_dir(&trash) else { return Ok(()) };
+    let Ok(runs) = fs::read_dir(&trash) else {
+        return Ok(());
+    };
     for run in runs.flatten() {
-        for entry in walkdir::WalkDir::new(run.path()).min_depth(1).max_depth(2).sort_by_file_name().into_iter().flatten() {
-            let rel = entry.path().strip_prefix(run.path()).expect("walked under run");
-            let is_partition = rel.components().count() == 2 || (rel.components().count() == 1 && !has_subdirs(entry.path()));
+        for entry in walkdir::WalkDir::new(run.path())
+            .min_depth(1)
+            .max_depth(2)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            let rel = entry
+                .path()
+                .strip_prefix(run.path())
+                .expect("walked under run");
+            let is_partition = rel.components().count() == 2
+                || (rel.components().count() == 1 && !has_subdirs(entry.path()));
             if entry.file_type().is_dir() && is_partition {
                 let live = root.join(rel);
                 if !live.exists() {
@@ -379,5 +596,72 @@ pub fn recover(root: &Path) -> Result<(), OutputError> {
 }
 
 fn has_subdirs(dir: &Path) -> bool {
-    fs::read_dir(dir).map(|d| d.flatten().any(|e| e.path().is_dir())).unwrap_or(false)
+    fs::read_dir(dir)
+        .map(|d| d.flatten().any(|e| e.path().is_dir()))
+        .unwrap_or(false)
+}
+
+impl StagedRun {
+    /// Moves the run into place replacing whole partitions: for each partitioned table in
+    /// `tables`, every partition in `partitions` (and every partition this run staged) becomes
+    /// exactly what this run staged for it, or disappears when the run staged nothing there.
+    ///
+    /// Unlike [`StagedRun::commit`], no earlier row is carried over: this is for tables derived
+    /// from others and recomputed a partition at a time (contacts and fcr are recomputed from
+    /// the calls). Each partition is swapped with the same two renames as `commit`, so a crash
+    /// leaves each partition either old or new, and [`recover`] repairs the rest. Returns the
+    /// rows of the replaced partitions, per table (read from the file footers).
+    pub fn replace_partitions(
+        self,
+        tables: &[&'static Table],
+        partitions: &BTreeSet<String>,
+    ) -> Result<BTreeMap<&'static str, u64>, OutputError> {
+        let mut replaced = BTreeMap::new();
+        let trash = self.root.join("_trash").join(&self.run_id);
+        for &table in tables.iter().filter(|t| t.partitioned) {
+            let staged_here = self.partitions.get(table.name).cloned().unwrap_or_default();
+            let all: BTreeSet<String> = partitions
+                .iter()
+                .cloned()
+                .chain(staged_here.into_iter().flatten())
+                .collect();
+            for partition in &all {
+                let staged = partition_dir(&self.staging, table, Some(partition));
+                let live = partition_dir(&self.root, table, Some(partition));
+                if live.exists() {
+                    *replaced.entry(table.name).or_default() += footer_rows(&live)?;
+                    move_dir(&live, &partition_dir(&trash, table, Some(partition)))?;
+                }
+                if staged.exists() {
+                    move_dir(&staged, &live)?;
+                }
+            }
+            remove_empty(&self.root.join(table.name));
+        }
+        remove_dir_if_exists(&trash)?;
+        remove_dir_if_exists(&self.staging)?;
+        remove_empty(&self.root.join("_trash"));
+        remove_empty(&self.root.join("_staging"));
+        Ok(replaced)
+    }
+}
+
+/// The rows of the Parquet files in `dir`, from their footers.
+fn footer_rows(dir: &Path) -> Result<u64, OutputError> {
+    let mut rows = 0;
+    for entry in fs::read_dir(dir).map_err(io("reading", dir))?.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let file = File::open(&path).map_err(io("opening", &path))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| {
+            OutputError::Parquet {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        rows += u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    }
+    Ok(rows)
 }

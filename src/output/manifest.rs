@@ -54,12 +54,24 @@ impl RunManifest {
     /// Writes the manifest to `root/runs/<run_id>.json` (via a temporary name).
     pub fn write(&self, root: &Path) -> Result<PathBuf, OutputError> {
         let dir = root.join("runs");
-        std::fs::create_dir_all(&dir).map_err(|source| OutputError::Io { action: "creating", path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| OutputError::Io {
+            action: "creating",
+            path: dir.clone(),
+            source,
+        })?;
         let path = dir.join(format!("{}.json", self.run_id));
         let tmp = dir.join(format!(".{}.json.tmp", self.run_id));
         let json = serde_json::to_string_pretty(self).expect("the manifest is plain data");
-        std::fs::write(&tmp, json + "\n").map_err(|source| OutputError::Io { action: "writing", path: tmp.clone(), source })?;
-        std::fs::rename(&tmp, &path).map_err(|source| OutputError::Io { action: "moving into place", path: path.clone(), source })?;
+        std::fs::write(&tmp, json + "\n").map_err(|source| OutputError::Io {
+            action: "writing",
+            path: tmp.clone(),
+            source,
+        })?;
+        std::fs::rename(&tmp, &path).map_err(|source| OutputError::Io {
+            action: "moving into place",
+            path: path.clone(),
+            source,
+        })?;
         Ok(path)
     }
 }

@@ -1,11 +1,19 @@
 //! The only module that knows Arrow and Parquet: table schemas ([`schema`]), row-by-row batch
 //! building ([`batch`]), the staged, partitioned dataset ([`dataset`]), scan rows ([`rows`]) and
-//! the run manifest ([`manifest`]).
+//! the run manifest ([`manifest`]); the FCR tables ([`fcr_tables`]) and reading the dataset
+//! back for linking ([`history`]).
 
 pub mod batch;
 pub mod dataset;
+pub mod fcr_tables;
+pub mod history;
 pub mod manifest;
 pub mod rows;
 pub mod schema;
 
 pub use dataset::{DatasetWriter, OutputError, Replacement, StagedRun, writer_properties};
+
+/// Tables defined outside the scan (FCR linking adds contacts and fcr).
+pub fn extra_tables() -> Vec<&'static schema::Table> {
+    fcr_tables::FCR_TABLES.to_vec()
+}

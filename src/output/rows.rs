@@ -38,7 +38,10 @@ impl TranscriptPolicy {
 
 /// The `call_date` partition of a call: its UTC date, or `unknown`.
 pub fn call_date(scanned: &ScannedCall) -> String {
-    scanned.call.started_at_us.map_or_else(|| "unknown".to_string(), utc_date)
+    scanned
+        .call
+        .started_at_us
+        .map_or_else(|| "unknown".to_string(), utc_date)
 }
 
 /// Appends a call's rows to the calls, hits and (per `transcripts`) turns tables.
@@ -52,6 +55,15 @@ pub fn write_call(
     let date = call_date(scanned);
     let c = &scanned.call;
     let s = &scanned.score;
+    let t = &scanned.timing;
+    let extra_metadata = (!c.extra_metadata.is_empty()).then(|| {
+        let map: serde_json::Map<String, serde_json::Value> = c
+            .extra_metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    });
     out.append(&CALLS, Some(&date), |b: &mut BatchBuilder| {
         b.row()
             .str(&c.call_id)
@@ -79,52 +91,83 @@ pub fn write_call(
             .i32(s.negative_hits as i32)
             .i32(s.positive_hits as i32)
             .opt_f64(s.first_repeat_cue_s)
-            .str_list(s.topics.iter().map(|&t| lexicon.topics[t as usize].as_str()))
+            .str_list(
+                s.topics
+                    .iter()
+                    .map(|&t| lexicon.topics[t as usize].as_str()),
+            )
             .str(c.role_source.as_str())
             .f32(c.role_confidence)
             .bool(c.roles_swapped)
             .str(fingerprint)
+            .opt_f64(t.talk_time_agent_s)
+            .opt_f64(t.talk_time_customer_s)
+            .opt_f64(t.non_talk_time_s)
+            .opt_f64(t.longest_silence_s)
+            .opt_i32(t.overtalk_count.map(|n| n as i32))
+            .opt_f64(t.overtalk_s)
+            .opt_i32(t.overtalk_by_agent.map(|n| n as i32))
+            .opt_i32(t.overtalk_by_customer.map(|n| n as i32))
+            .opt_f64(t.talk_speed_agent)
+            .opt_f64(t.talk_speed_customer)
+            .opt_f64(t.first_response_s)
+            .opt_f32(t.asr_confidence_mean)
+            .opt_bool(c.metadata_matched)
+            .opt_str(extra_metadata.as_deref())
             .end()
     })?;
-    for hit in scanned.hits.iter().filter(|h| h.category.is_reported()) {
-        let turn = &c.turns[hit.turn as usize];
-        let phrase = &lexicon.phrases[hit.phrase as usize];
-        let (start, end) = (hit.orig_start as usize, hit.orig_end as usize);
-        let char_start = turn.text[..start].chars().count();
-        let char_end = char_start + turn.text[start..end].chars().count();
+    if scanned.hits.iter().any(|h| h.category.is_reported()) {
         out.append(&HITS, Some(&date), |b| {
-            b.row()
-                .str(&c.call_id)
-                .i32(hit.turn as i32)
-                .str(turn.speaker.as_str())
-                .str(lexicon.category_name(hit.category))
-                .str(phrase.lang.code())
-                .str(&phrase.text)
-                .str(&turn.text[start..end])
-                .i32(char_start as i32)
-                .i32(char_end as i32)
-                .opt_f64(turn.start_s)
-                .bool(hit.negated)
-                .bool(hit.intensified)
-                .bool(is_counted(lexicon, hit.category, turn.speaker))
-                .end()
+            for (i, hit) in scanned
+                .hits
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.category.is_reported())
+            {
+                let asr = scanned.hit_asr.get(i).copied().unwrap_or_default();
+                let turn = &c.turns[hit.turn as usize];
+                let phrase = &lexicon.phrases[hit.phrase as usize];
+                let (start, end) = (hit.orig_start as usize, hit.orig_end as usize);
+                let char_start = turn.text[..start].chars().count();
+                let char_end = char_start + turn.text[start..end].chars().count();
+                b.row()
+                    .str(&c.call_id)
+                    .i32(hit.turn as i32)
+                    .str(turn.speaker.as_str())
+                    .str(lexicon.category_name(hit.category))
+                    .str(phrase.lang.code())
+                    .str(&phrase.text)
+                    .str(&turn.text[start..end])
+                    .i32(char_start as i32)
+                    .i32(char_end as i32)
+                    .opt_f64(turn.start_s)
+                    .bool(hit.negated)
+                    .bool(hit.intensified)
+                    .bool(is_counted(lexicon, hit.category, turn.speaker) && !asr.below_min)
+                    .opt_f32(asr.confidence)
+                    .end();
+            }
         })?;
     }
     if transcripts.includes(scanned) {
-        for (i, turn) in c.turns.iter().enumerate() {
-            out.append(&TURNS, Some(&date), |b| {
+        out.append(&TURNS, Some(&date), |b| {
+            for (i, turn) in c.turns.iter().enumerate() {
                 b.row()
                     .str(&c.call_id)
                     .i32(i as i32)
                     .str(turn.speaker.as_str())
-                    .str(&turn.speaker_label)
+                    .str(if turn.speaker_label.is_empty() {
+                        turn.speaker.as_str()
+                    } else {
+                        &turn.speaker_label
+                    })
                     .opt_f64(turn.start_s)
                     .opt_f64(turn.end_s)
                     .str(&turn.text)
                     .opt_f32(turn.confidence)
-                    .end()
-            })?;
-        }
+                    .end();
+            }
+        })?;
     }
     Ok(())
 }

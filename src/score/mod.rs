@@ -94,9 +94,13 @@ pub fn score_call(call: &Call, hits: &[Hit], lexicon: &Lexicon) -> CallScore {
             Category::Escalation => s.escalation_hits += 1,
             _ => {}
         }
-        let Some(v) = sentiment_value(hit) else { continue };
+        let Some(v) = sentiment_value(hit) else {
+            continue;
+        };
         // Overlapping hits of one category ("very unhappy", "unhappy") are one remark.
-        if last_counted.is_some_and(|(turn, cat, end)| turn == hit.turn && cat == hit.category && hit.orig_start < end) {
+        if last_counted.is_some_and(|(turn, cat, end)| {
+            turn == hit.turn && cat == hit.category && hit.orig_start < end
+        }) {
             continue;
         }
         last_counted = Some((hit.turn, hit.category, hit.orig_end));
@@ -129,8 +133,10 @@ pub fn score_call(call: &Call, hits: &[Hit], lexicon: &Lexicon) -> CallScore {
     };
     s.sentiment = has_turns(Speaker::Customer, None).then(|| whole[0].score());
     s.sentiment_agent = has_turns(Speaker::Agent, None).then(|| whole[1].score());
-    s.sentiment_start = has_turns(Speaker::Customer, Some((0.0, 1.0 / 3.0))).then(|| thirds[0].score());
-    s.sentiment_end = has_turns(Speaker::Customer, Some((2.0 / 3.0, f64::INFINITY))).then(|| thirds[1].score());
+    s.sentiment_start =
+        has_turns(Speaker::Customer, Some((0.0, 1.0 / 3.0))).then(|| thirds[0].score());
+    s.sentiment_end =
+        has_turns(Speaker::Customer, Some((2.0 / 3.0, f64::INFINITY))).then(|| thirds[1].score());
     s.topics.sort_unstable();
     s.topics.dedup();
     s
@@ -164,11 +170,22 @@ mod tests {
     }
 
     fn hit(turn: u32, category: Category, start: u32, negated: bool) -> Hit {
-        Hit { turn, phrase: 0, category, orig_start: start, orig_end: start + 5, negated, intensified: false }
+        Hit {
+            turn,
+            phrase: 0,
+            category,
+            orig_start: start,
+            orig_end: start + 5,
+            negated,
+            intensified: false,
+        }
     }
 
     fn call(speakers: &[Speaker]) -> Call {
-        let turns = speakers.iter().map(|&s| Turn::new(s, "some words here and there")).collect();
+        let turns = speakers
+            .iter()
+            .map(|&s| Turn::new(s, "some words here and there"))
+            .collect();
         Call::new("c1", SourceRef::file("f".into()), turns)
     }
 
@@ -201,7 +218,11 @@ mod tests {
             hit(2, Category::SentimentNegative, 0, true),
         ];
         let s = score_call(&c, &hits, &lexicon());
-        assert!((s.sentiment.unwrap() - -0.2).abs() < 1e-6, "{:?}", s.sentiment);
+        assert!(
+            (s.sentiment.unwrap() - -0.2).abs() < 1e-6,
+            "{:?}",
+            s.sentiment
+        );
         // Agent: one positive → 1 / 2.
         assert_eq!(s.sentiment_agent, Some(0.5));
         assert_eq!((s.negative_hits, s.positive_hits), (1, 1));
@@ -223,7 +244,11 @@ mod tests {
     #[test]
     fn customer_without_sentiment_scores_zero_and_topics_are_unique() {
         let c = call(&[Speaker::Customer, Speaker::Customer]);
-        let hits = [hit(0, Category::Topic(1), 0, false), hit(1, Category::Topic(1), 0, false), hit(1, Category::Topic(0), 9, false)];
+        let hits = [
+            hit(0, Category::Topic(1), 0, false),
+            hit(1, Category::Topic(1), 0, false),
+            hit(1, Category::Topic(0), 9, false),
+        ];
         let s = score_call(&c, &hits, &lexicon());
         assert_eq!(s.sentiment, Some(0.0));
         assert_eq!(s.sentiment_agent, None);

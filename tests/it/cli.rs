@@ -1,0 +1,42 @@
+//! Command-line behaviour: help, exit codes, the summary.
+
+use crate::util::{Workspace, stderr};
+
+#[test]
+fn help_documents_exit_codes_and_subcommands() {
+    let out = Workspace::new().run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "scan",
+        "phrases",
+        "Exit codes:",
+        "3  finished, but some records were rejected",
+    ] {
+        assert!(help.contains(needle), "{needle:?} in {help}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let out = Workspace::new().run(&["scan", "in"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--out"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_summary_is_one_paragraph_on_stderr_and_quiet_silences_it() {
+    let ws = Workspace::new();
+    ws.write("in/a.jsonl", r#"{"call_id":"a","language":"en","turns":[{"speaker":"customer","text":"I want to speak to a manager"}]}"#);
+    let out = ws.run(&["scan", "in", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "results go to files, not stdout");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("1 records read = 1 calls written + 0 rejected"),
+        "{err}"
+    );
+    let quiet = ws.run(&["scan", "in", "--out", "out2", "--quiet"]);
+    assert!(quiet.stderr.is_empty());
+}

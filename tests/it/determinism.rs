@@ -1,0 +1,84 @@
+//! The same input gives the same rows whatever `--jobs` is, and a re-run changes no row count.
+
+use crate::util::{Workspace, read_table};
+
+/// A corpus large enough to be cut into many chunks and batches.
+fn corpus(ws: &Workspace) {
+    let mut lines = String::new();
+    let texts = [
+        "I already called about this last week and nobody fixed it",
+        "thank you so much, that was really helpful",
+        "I want to speak to your supervisor right now",
+        "ok just checking my balance",
+    ];
+    for i in 0..3000 {
+        let speaker = if i % 5 == 0 { "agent" } else { "customer" };
+        lines.push_str(&format!(
+            r#"{{"call_id":"c{i:05}","customer_id":"u{}","language":"en","started_at":"2026-11-{:02}T10:00:00Z","turns":[{{"speaker":"{speaker}","text":"{}"}},{{"speaker":"customer","text":"{}"}}]}}"#,
+            i % 700,
+            1 + i % 9,
+            texts[i % 4],
+            texts[(i / 4) % 4],
+        ));
+        lines.push('\n');
+    }
+    ws.write("in/big.jsonl", &lines);
+    for i in 0..40 {
+        ws.write(
+            &format!("in/files/f{i:03}.json"),
+            format!(
+                r#"{{"call_id":"f{i}","turns":[{{"speaker":"customer","text":"{}"}}]}}"#,
+                texts[i % 4]
+            ),
+        );
+    }
+    ws.write(
+        "in/files/dup.json",
+        r#"{"call_id":"c00007","turns":[{"speaker":"customer","text":"dup"}]}"#,
+    );
+}
+
+#[test]
+fn rows_are_identical_for_one_and_two_jobs() {
+    let ws = Workspace::new();
+    corpus(&ws);
+    for jobs in ["1", "2", "3"] {
+        let out = ws.run(&[
+            "scan",
+            "in",
+            "--out",
+            &format!("out{jobs}"),
+            "--jobs",
+            jobs,
+            "--quiet",
+        ]);
+        assert_eq!(out.status.code(), Some(3), "one duplicate is rejected");
+    }
+    for table in ["calls", "hits", "turns", "rejects"] {
+        let one = read_table(&ws.path("out1"), table);
+        assert!(!one.is_empty(), "{table} has rows");
+        assert_eq!(
+            one,
+            read_table(&ws.path("out2"), table),
+            "{table}: --jobs 1 vs 2"
+        );
+        assert_eq!(
+            one,
+            read_table(&ws.path("out3"), table),
+            "{table}: --jobs 1 vs 3"
+        );
+    }
+}
+
+#[test]
+fn rerunning_the_same_input_leaves_row_counts_unchanged() {
+    let ws = Workspace::new();
+    corpus(&ws);
+    ws.run(&["scan", "in", "--out", "out", "--quiet"]);
+    let counts = |ws: &Workspace| {
+        ["calls", "hits", "turns", "rejects"].map(|t| read_table(&ws.path("out"), t).len())
+    };
+    let first = counts(&ws);
+    ws.run(&["scan", "in", "--out", "out", "--quiet"]);
+    assert_eq!(counts(&ws), first);
+}

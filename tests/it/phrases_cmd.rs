@@ -1,0 +1,68 @@
+//! `fcrscan phrases check` and `fcrscan phrases list`.
+
+use crate::util::{Workspace, stderr};
+
+#[test]
+fn check_reports_problems_with_file_and_line() {
+    let ws = Workspace::new();
+    ws.write(
+        "lex/en/escalation.txt",
+        "# escalation\nspeak to a manager\nSpeak to a MANAGER!\n",
+    );
+    ws.write("lex/en/exclusion.txt", "first time calling\n");
+    ws.write("lex/xx/escalation.txt", "boss\n");
+    let out = ws.run(&["phrases", "check", "lex"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("lex/en/escalation.txt:3: duplicate of en/escalation.txt:2"),
+        "{err}"
+    );
+    assert!(
+        err.contains("lex/en/exclusion.txt:1: an exclusion is written `<category>: <phrase>`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("lex/xx/escalation.txt:0: unknown language directory \"xx\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_shipped_lexicons_check_clean() {
+    let ws = Workspace::new();
+    let out = ws.run(&["phrases", "check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn list_counts_phrases_per_language_and_category() {
+    let ws = Workspace::new();
+    ws.write(
+        "p.tsv",
+        "phrase\tcategory\tlanguage\na\trepeat\ten\nb\trepeat\ten\nc\tescalation\tko\n",
+    );
+    let out = ws.run(&["phrases", "list", "p.tsv"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("en\trepeat_contact\t2\n"), "{stdout}");
+    assert!(stdout.contains("ko\tescalation\t1\n"), "{stdout}");
+    assert!(stdout.ends_with("total\t\t3\n"), "{stdout}");
+}
+
+#[test]
+fn a_bad_lexicon_stops_the_scan_before_any_work() {
+    let ws = Workspace::new();
+    ws.write("in/a.jsonl", r#"{"call_id":"a","turns":[{"text":"hi"}]}"#);
+    ws.write(
+        "bad.tsv",
+        "phrase\tcategory\tlanguage\nhello\tgreeting\ten\n",
+    );
+    let out = ws.run(&["scan", "in", "--phrases", "bad.tsv", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        "fcrscan: error: loading lexicon bad.tsv: bad.tsv:2: unknown category \"greeting\""
+    );
+    assert!(!ws.path("out").exists());
+}

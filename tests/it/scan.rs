@@ -1,0 +1,184 @@
+//! `fcrscan scan` end to end on small fixtures: layout, values read back with arrow.
+
+use crate::util::{Workspace, by_call_id, manifest, read_table};
+
+const LEXICON: &str = "phrase\tcategory\tlanguage\n\
+i called last week\trepeat_contact\ten\n\
+already called\trepeat_contact\ten\n\
+speak to a manager\tescalation\ten\n\
+frustrated\tsentiment_negative\ten\n\
+thank you\tsentiment_positive\ten\n\
+helpful\tsentiment_positive\ten\n\
+not\tnegator\ten\n\
+já liguei\trepeat_contact\tpt\n\
+저번에 전화했는데\trepeat_contact\tko\n";
+
+const CALLS: &str = r#"{"call_id":"a1","customer_id":"u1","agent_id":"ag7","queue":"billing","channel":"voice","language":"en-US","started_at":"2026-11-02T23:59:30Z","duration_s":120,"turns":[{"speaker":"agent","start_s":0,"end_s":3,"text":"Thanks for calling, how can I help?"},{"speaker":"customer","start_s":4,"end_s":9,"text":"I called last week and I'm frustrated. Let me Speak To A Manager."}]}
+{"call_id":"a2","language":"pt-BR","started_at":"2026-11-03T00:00:10+01:00","turns":[{"speaker":"customer","text":"Eu ja liguei ontem"}]}
+{"call_id":"a3","turns":[{"speaker":"customer","text":"저번에 전화 했는데요 아직도 안 돼요"}]}
+{"call_id":"a4","language":"en","started_at":"2026-11-03T10:00:00Z","turns":[{"speaker":"agent","text":"I already called the courier for you."},{"speaker":"customer","text":"That was not helpful, but thank you"}]}
+"#;
+
+fn scan_fixture() -> (Workspace, std::process::Output) {
+    let ws = Workspace::new();
+    ws.write("lex.tsv", LEXICON);
+    ws.write("in/calls.jsonl", CALLS);
+    let out = ws.run(&[
+        "scan",
+        "in",
+        "--phrases",
+        "lex.tsv",
+        "--out",
+        "out",
+        "--quiet",
+    ]);
+    (ws, out)
+}
+
+#[test]
+fn writes_the_hive_layout_with_call_date_partitions() {
+    let (ws, out) = scan_fixture();
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    for dir in [
+        "calls/call_date=2026-11-02",
+        "calls/call_date=2026-11-02",
+        "calls/call_date=unknown",
+        "hits/call_date=2026-11-02",
+    ] {
+        assert!(
+            ws.path(&format!("out/{dir}/part-00000.parquet")).exists(),
+            "{dir}"
+        );
+    }
+    // 00:00:10+01:00 is 23:00:10 UTC the day before: the partition is the UTC date.
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert_eq!(calls["a2"]["call_date"].str(), "2026-11-02");
+    assert_eq!(calls["a4"]["call_date"].str(), "2026-11-03");
+    assert!(!ws.path("out/_staging").exists());
+    assert_eq!(std::fs::read_dir(ws.path("out/runs")).unwrap().count(), 1);
+}
+
+#[test]
+fn flags_and_metadata_are_read_back_with_their_values() {
+    let (ws, _) = scan_fixture();
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    let a1 = &calls["a1"];
+    assert!(a1["repeat_contact"].bool());
+    assert!(a1["escalation"].bool());
+    assert_eq!(a1["repeat_contact_hits"].int(), 1);
+    assert_eq!(a1["customer_id"].str(), "u1");
+    assert_eq!(a1["queue"].str(), "billing");
+    assert_eq!(a1["language"].str(), "en");
+    assert_eq!(a1["language_source"].str(), "given");
+    assert_eq!(a1["first_repeat_cue_s"].float(), Some(4.0));
+    // One negative cue, no positive: -1 / (1 + 1).
+    assert_eq!(a1["sentiment"].float(), Some(-0.5));
+    assert_eq!(a1["started_at"].int(), 1_793_663_970_000_000);
+    assert!(
+        calls["a2"]["repeat_contact"].bool(),
+        "accent-insensitive pt match"
+    );
+    let a3 = &calls["a3"];
+    assert_eq!(a3["language"].str(), "ko");
+    assert_eq!(a3["language_source"].str(), "detected");
+    assert!(
+        a3["repeat_contact"].bool(),
+        "Korean matches whatever the spacing"
+    );
+    let a4 = &calls["a4"];
+    assert!(
+        !a4["repeat_contact"].bool(),
+        "the agent's 'already called' does not count"
+    );
+    // "not helpful" is a negated positive (-1) and "thank you" a positive (+1): 0 / 3.
+    assert_eq!(a4["sentiment"].float(), Some(0.0));
+    assert_eq!(a4["negative_hits"].int(), 1);
+    assert_eq!(a4["positive_hits"].int(), 1);
+}
+
+#[test]
+fn hits_carry_speaker_original_words_and_character_offsets() {
+    let (ws, _) = scan_fixture();
+    let hits = read_table(&ws.path("out"), "hits");
+    let manager = hits
+        .iter()
+        .find(|h| h["category"].str() == "escalation")
+        .expect("an escalation hit");
+    assert_eq!(manager["call_id"].str(), "a1");
+    assert_eq!(manager["speaker"].str(), "customer");
+    assert_eq!(manager["matched_text"].str(), "Speak To A Manager");
+    assert_eq!(manager["phrase"].str(), "speak to a manager");
+    let text = "I called last week and I'm frustrated. Let me Speak To A Manager.";
+    let start = text.find("Speak").unwrap() as i64;
+    assert_eq!(
+        (manager["char_start"].int(), manager["char_end"].int()),
+        (start, start + 18)
+    );
+    assert_eq!(manager["start_s"].float(), Some(4.0));
+    let agent_hit = hits
+        .iter()
+        .find(|h| h["call_id"].str() == "a4" && h["category"].str() == "repeat_contact")
+        .unwrap();
+    assert_eq!(agent_hit["speaker"].str(), "agent");
+    assert!(!agent_hit["counted"].bool());
+    let ko = hits.iter().find(|h| h["call_id"].str() == "a3").unwrap();
+    assert_eq!(ko["matched_text"].str(), "저번에 전화 했는데");
+    assert_eq!((ko["char_start"].int(), ko["char_end"].int()), (0, 10));
+}
+
+#[test]
+fn flagged_transcripts_go_to_the_turns_table() {
+    let (ws, _) = scan_fixture();
+    let turns = read_table(&ws.path("out"), "turns");
+    let ids: std::collections::BTreeSet<&str> = turns.iter().map(|t| t["call_id"].str()).collect();
+    assert_eq!(
+        ids.into_iter().collect::<Vec<_>>(),
+        ["a1", "a2", "a3"],
+        "a4 is not flagged"
+    );
+}
+
+#[test]
+fn manifest_accounts_for_every_record() {
+    let (ws, _) = scan_fixture();
+    let m = manifest(&ws.path("out"));
+    assert_eq!(m["counts"]["records_read"], 4);
+    assert_eq!(m["counts"]["calls_written"], 4);
+    assert_eq!(m["counts"]["records_rejected"], 0);
+    assert_eq!(m["accounting_balanced"], true);
+    assert_eq!(m["counts"]["calls_flagged"]["repeat_contact"], 3);
+    assert_eq!(m["lexicon"]["phrases"], 9);
+    assert_eq!(m["rows_written"]["calls"], 4);
+}
+
+#[test]
+fn rescanning_replaces_rows_instead_of_duplicating_them() {
+    let (ws, _) = scan_fixture();
+    let before = read_table(&ws.path("out"), "hits").len();
+    // A corrected transcript of a1 arrives alone: its rows are replaced, the others kept.
+    ws.write("fix/a1.jsonl", r#"{"call_id":"a1","started_at":"2026-11-02T23:59:30Z","language":"en","turns":[{"speaker":"customer","text":"all good now, thank you"}]}"#);
+    let out = ws.run(&[
+        "scan",
+        "fix",
+        "--phrases",
+        "lex.tsv",
+        "--out",
+        "out",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert_eq!(calls.len(), 4);
+    assert!(!calls["a1"]["repeat_contact"].bool());
+    let hits = read_table(&ws.path("out"), "hits");
+    assert_eq!(
+        hits.iter().filter(|h| h["call_id"].str() == "a1").count(),
+        1
+    );
+    assert_eq!(hits.len(), before - 3 + 1);
+    let turns = read_table(&ws.path("out"), "turns");
+    assert!(
+        turns.iter().all(|t| t["call_id"].str() != "a1"),
+        "a1 is no longer flagged"
+    );
+}
