@@ -21,18 +21,9 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use super::dataset::{DatasetWriter, OutputError, writer_properties};
-use super::schema::{ColType, Column, SCHEMA_VERSION, Table};
+use super::schema::{ColType, SCHEMA_VERSION, Table, col};
 use crate::aggregate::fcr::{FcrCounts, FcrKey, Rate, by_date, by_date_agent, by_date_queue};
 use crate::link::{ContactRow, LinkConfig, format_duration_s};
-
-const fn col(name: &'static str, ty: ColType, nullable: bool, doc: &'static str) -> Column {
-    Column {
-        name,
-        ty,
-        nullable,
-        doc,
-    }
-}
 
 use ColType::{Bool, Float64, Int32, Int64, Utf8};
 

@@ -92,7 +92,13 @@ pub struct Table {
     pub columns: &'static [Column],
 }
 
-const fn col(name: &'static str, ty: ColType, nullable: bool, doc: &'static str) -> Column {
+/// A column definition (short, so each table reads as a list of columns).
+pub(crate) const fn col(
+    name: &'static str,
+    ty: ColType,
+    nullable: bool,
+    doc: &'static str,
+) -> Column {
     Column {
         name,
         ty,
