@@ -32,6 +32,19 @@ pub fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// The highest repeat-contact, escalation or negative-sentiment rate among `tallies`, for the
+/// rate axis of a chart.
+fn highest_rate<'a>(tallies: impl Iterator<Item = &'a Tally>) -> f64 {
+    tallies
+        .flat_map(|t| {
+            let r = call_rates(t);
+            [r.repeat_contact, r.escalation, r.negative]
+        })
+        .flatten()
+        .map(|r| r.value)
+        .fold(0.0, f64::max)
+}
+
 /// The smallest of 5%, 10%, 20%, 25%, 50% and 100% that holds `max`.
 fn rate_axis(max: f64) -> f64 {
     [0.05, 0.1, 0.2, 0.25, 0.5, 1.0]
@@ -96,16 +109,7 @@ pub fn trend_by_day(by_date: &BTreeMap<String, Tally>) -> String {
         return out;
     }
     let max_calls = count_axis(days.iter().map(|(_, t)| t.contacts).max().unwrap_or(1));
-    let max_rate = rate_axis(
-        days.iter()
-            .flat_map(|(_, t)| {
-                let r = call_rates(t);
-                [r.repeat_contact, r.escalation, r.negative]
-            })
-            .flatten()
-            .map(|r| r.value)
-            .fold(0.0, f64::max),
-    );
+    let max_rate = rate_axis(highest_rate(days.iter().map(|(_, t)| *t)));
     let slot = plot_w / days.len() as f64;
     let y_calls = |n: u64| top + plot_h - plot_h * n as f64 / max_calls as f64;
     let y_rate = |r: f64| top + plot_h - plot_h * r / max_rate;
@@ -242,16 +246,7 @@ pub fn breakdown(
         as u32;
     let mut out = String::new();
     open(&mut out, w, h, title);
-    let max = rate_axis(
-        rows.iter()
-            .flat_map(|(_, t)| {
-                let r = call_rates(t);
-                [r.repeat_contact, r.escalation, r.negative]
-            })
-            .flatten()
-            .map(|r| r.value)
-            .fold(0.0, f64::max),
-    );
+    let max = rate_axis(highest_rate(rows.iter().map(|(_, t)| *t)));
     for (i, (label, t)) in rows.iter().enumerate() {
         let y = top + row_h * i as f64;
         let short: String = if label.chars().count() > 24 {
