@@ -26,6 +26,8 @@
 //! bytes take a branch-light fast path, which is most of the input in most languages' ASR
 //! output.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// Folded text and the map from each of its bytes back to the original text.
@@ -120,18 +122,23 @@ static ASCII_WORD: [u8; 128] = {
 fn fold_ascii_text(bytes: &[u8], out: &mut Folded) {
     out.orig.clear();
     let mut v = std::mem::take(&mut out.text).into_bytes();
+    // Folded text is never longer than its input (a space stands for at least one separator
+    // byte), so the buffer is sized once and written by index: no capacity check per byte.
     v.clear();
-    v.reserve(bytes.len());
+    v.resize(bytes.len(), 0);
+    let mut len = 0;
     let mut pending_space = false;
     let mut last_is_word = false;
     for (i, &b) in bytes.iter().enumerate() {
         let w = ASCII_WORD[b as usize];
         if w != 0 {
             if pending_space {
-                v.push(b' ');
+                v[len] = b' ';
+                len += 1;
                 pending_space = false;
             }
-            v.push(w);
+            v[len] = w;
+            len += 1;
             last_is_word = true;
         } else if (b == b'\'' || b == b'`')
             && last_is_word
@@ -140,13 +147,15 @@ fn fold_ascii_text(bytes: &[u8], out: &mut Folded) {
                 .get(i + 1)
                 .is_some_and(|&n| ASCII_WORD[n as usize] != 0)
         {
-            v.push(b'\'');
+            v[len] = b'\'';
+            len += 1;
             last_is_word = false;
-        } else if !v.is_empty() {
+        } else if len != 0 {
             pending_space = true;
             last_is_word = false;
         }
     }
+    v.truncate(len);
     out.text = String::from_utf8(v).expect("folded ASCII is ASCII");
 }
 
@@ -317,63 +326,19 @@ impl<const MAP: bool> FoldState<'_, MAP> {
             Identity::Removed => return,
             Identity::No => {}
         }
-        match c {
-            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => return self.apostrophe(at, end),
-            'ß' | 'ẞ' => {
-                self.emit_char('s', at, end, false);
-                self.emit_char('s', at, end, false);
-                return;
-            }
-            // German umlauts are letters of their own ("schön" is not "schon"): they fold to
-            // the spelling Germans type without them (oe), not to the bare vowel.
-            'ä' | 'Ä' | 'ö' | 'Ö' | 'ü' | 'Ü' => {
-                let base = match c {
-                    'ä' | 'Ä' => 'a',
-                    'ö' | 'Ö' => 'o',
-                    _ => 'u',
-                };
-                self.emit_char(base, at, end, false);
-                self.emit_char('e', at, end, false);
-                return;
-            }
-            'đ' | 'Đ' => return self.emit_char('d', at, end, false),
-            'ø' | 'Ø' => return self.emit_char('o', at, end, false),
-            'ł' | 'Ł' => return self.emit_char('l', at, end, false),
-            _ => {}
+        match folding_of(c) {
+            Folding::Nothing => {}
+            Folding::One(step) => self.step(step, at, end),
+            Folding::Many => fold_steps(c, |step| self.step(step, at, end)),
         }
-        decompose_compatible(c, |d| {
-            for l in d.to_lowercase() {
-                self.folded_char(l, at, end);
-            }
-        });
     }
 
-    /// One character after decomposition and lower-casing.
-    fn folded_char(&mut self, c: char, at: usize, end: usize) {
-        if c.is_ascii() {
-            let b = c as u8;
-            match b {
-                b'a'..=b'z' | b'0'..=b'9' => self.word_byte(b, at, end),
-                b'\'' => self.apostrophe(at, end),
-                _ => self.separator(at),
-            }
-            return;
-        }
-        // Arabic spelling variants that speech-to-text engines and typists use
-        // interchangeably at the end of words: teh marbuta as heh, alef maksura as yeh (after
-        // decomposition, so presentation forms fold the same way).
-        let c = match c {
-            '\u{0629}' => '\u{0647}',
-            '\u{0649}' => '\u{064A}',
-            other => other,
-        };
-        if is_removed_mark(c) {
-            return;
-        }
-        if c.is_alphanumeric() || is_combining_mark(c) {
-            self.emit_char(c, at, end, is_unspaced_script(c));
-        } else {
-            self.separator(at);
+    #[inline]
+    fn step(&mut self, step: Step, at: usize, end: usize) {
+        match step {
+            Step::Emit { c, unspaced } => self.emit_char(c, at, end, unspaced),
+            Step::Apostrophe => self.apostrophe(at, end),
+            Step::Separator => self.separator(at),
         }
     }
 
@@ -396,6 +361,141 @@ impl<const MAP: bool> FoldState<'_, MAP> {
             Last::Spaced
         };
         self.last_end = end;
+    }
+}
+
+/// What folding one character does, as steps of the spacing state machine ([`FoldState`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Step {
+    /// Emits a word character (`unspaced`: of a script written without spaces).
+    Emit { c: char, unspaced: bool },
+    /// An apostrophe: kept inside a word, punctuation elsewhere.
+    Apostrophe,
+    /// Punctuation or space.
+    Separator,
+}
+
+/// The steps folding takes for a non-ASCII character outside the identity ranges: the one
+/// definition of the general path, which [`folding_of`] caches.
+fn fold_steps(c: char, mut step: impl FnMut(Step)) {
+    let emit = |c| Step::Emit { c, unspaced: false };
+    match c {
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => return step(Step::Apostrophe),
+        'ß' | 'ẞ' => {
+            step(emit('s'));
+            step(emit('s'));
+            return;
+        }
+        // German umlauts are letters of their own ("schön" is not "schon"): they fold to
+        // the spelling Germans type without them (oe), not to the bare vowel.
+        'ä' | 'Ä' | 'ö' | 'Ö' | 'ü' | 'Ü' => {
+            let base = match c {
+                'ä' | 'Ä' => 'a',
+                'ö' | 'Ö' => 'o',
+                _ => 'u',
+            };
+            step(emit(base));
+            step(emit('e'));
+            return;
+        }
+        'đ' | 'Đ' => return step(emit('d')),
+        'ø' | 'Ø' => return step(emit('o')),
+        'ł' | 'Ł' => return step(emit('l')),
+        _ => {}
+    }
+    decompose_compatible(c, |d| {
+        for l in d.to_lowercase() {
+            if let Some(s) = folded_char_step(l) {
+                step(s);
+            }
+        }
+    });
+}
+
+/// The step for one character after decomposition and lower-casing (`None`: removed).
+fn folded_char_step(c: char) -> Option<Step> {
+    if c.is_ascii() {
+        return Some(match c {
+            'a'..='z' | '0'..='9' => Step::Emit { c, unspaced: false },
+            '\'' => Step::Apostrophe,
+            _ => Step::Separator,
+        });
+    }
+    // Arabic spelling variants that speech-to-text engines and typists use interchangeably at
+    // the end of words: teh marbuta as heh, alef maksura as yeh (after decomposition, so
+    // presentation forms fold the same way).
+    let c = match c {
+        '\u{0629}' => '\u{0647}',
+        '\u{0649}' => '\u{064A}',
+        other => other,
+    };
+    if is_removed_mark(c) {
+        None
+    } else if c.is_alphanumeric() || is_combining_mark(c) {
+        Some(Step::Emit {
+            c,
+            unspaced: is_unspaced_script(c),
+        })
+    } else {
+        Some(Step::Separator)
+    }
+}
+
+/// How a character folds, as cached: most characters take at most one step.
+enum Folding {
+    Nothing,
+    One(Step),
+    Many,
+}
+
+/// The folding of each BMP character, computed on first sight: 0 is "not yet", else
+/// `kind << 24 | char`. Decomposition and case tables cost several lookups per character;
+/// Vietnamese, accented Latin and Cyrillic text repeat a few hundred characters, so the cache
+/// turns the general path into one load. Races only ever store the same value.
+static FOLD_CACHE: [AtomicU32; 0x10000] = [const { AtomicU32::new(0) }; 0x10000];
+
+const NOTHING: u32 = 1 << 24;
+const MANY: u32 = 2 << 24;
+const APOSTROPHE: u32 = 3 << 24;
+const SEPARATOR: u32 = 4 << 24;
+const EMIT_SPACED: u32 = 5 << 24;
+const EMIT_UNSPACED: u32 = 6 << 24;
+
+fn folding_of(c: char) -> Folding {
+    let Some(slot) = FOLD_CACHE.get(c as usize) else {
+        return Folding::Many;
+    };
+    let mut code = slot.load(Ordering::Relaxed);
+    if code == 0 {
+        let (mut steps, mut first) = (0, None);
+        fold_steps(c, |s| {
+            steps += 1;
+            first.get_or_insert(s);
+        });
+        code = match (steps, first) {
+            (1, Some(Step::Emit { c, unspaced: false })) => EMIT_SPACED | c as u32,
+            (1, Some(Step::Emit { c, unspaced: true })) => EMIT_UNSPACED | c as u32,
+            (1, Some(Step::Apostrophe)) => APOSTROPHE,
+            (1, Some(Step::Separator)) => SEPARATOR,
+            (0, _) => NOTHING,
+            _ => MANY,
+        };
+        slot.store(code, Ordering::Relaxed);
+    }
+    let emitted = || char::from_u32(code & 0x00FF_FFFF).expect("a char was stored");
+    match code & 0xFF00_0000 {
+        NOTHING => Folding::Nothing,
+        APOSTROPHE => Folding::One(Step::Apostrophe),
+        SEPARATOR => Folding::One(Step::Separator),
+        EMIT_SPACED => Folding::One(Step::Emit {
+            c: emitted(),
+            unspaced: false,
+        }),
+        EMIT_UNSPACED => Folding::One(Step::Emit {
+            c: emitted(),
+            unspaced: true,
+        }),
+        _ => Folding::Many,
     }
 }
 
@@ -624,6 +724,22 @@ mod tests {
     fn fold_table() {
         for case in CASES {
             assert_eq!(fold(case.text), case.expect, "case {:?}", case.name);
+        }
+    }
+
+    #[test]
+    fn the_cache_agrees_with_the_general_path_on_every_bmp_character() {
+        for c in (0x80..0x10000).filter_map(char::from_u32) {
+            let mut steps = Vec::new();
+            fold_steps(c, |s| steps.push(s));
+            // Twice: the first call fills the cache, the second reads it.
+            for _ in 0..2 {
+                match folding_of(c) {
+                    Folding::Nothing => assert!(steps.is_empty(), "{c:?}"),
+                    Folding::One(step) => assert_eq!(steps, [step], "{c:?}"),
+                    Folding::Many => assert!(steps.len() > 1, "{c:?}"),
+                }
+            }
         }
     }
 
