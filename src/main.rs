@@ -38,3 +38,11 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// jemalloc rather than the system allocator: the scan allocates each turn's text on a worker
+/// and frees many of them on the writer thread, which glibc's per-thread arenas handle with
+/// lock contention, consolidation passes and fragmentation. Measured on the 1 GB benchmark
+/// corpus: 8.5 → 7.1 CPU-seconds and 210 → 166 MiB peak RSS; on 100,000 small files, 4.6 → 3.4 s.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -147,11 +147,22 @@ fn is_letter_or_digit(c: char) -> bool {
 fn count_words(text: &str) -> usize {
     let b = text.as_bytes();
     let Some(&first) = b.first() else { return 0 };
+    // Summed as bytes per block of 64 pairs (no overflow: at most 64 per block), which
+    // vectorizes to full-width byte compares instead of widening every flag to 64 bits.
+    let starts_in = |prev: &[u8], cur: &[u8]| {
+        usize::from(
+            prev.iter()
+                .zip(cur)
+                .map(|(&p, &c)| u8::from((p <= b' ') & (c > b' ')))
+                .sum::<u8>(),
+        )
+    };
     usize::from(first > b' ')
-        + b.iter()
-            .zip(&b[1..])
-            .filter(|&(&prev, &cur)| prev <= b' ' && cur > b' ')
-            .count()
+        + b[..b.len() - 1]
+            .chunks(64)
+            .zip(b[1..].chunks(64))
+            .map(|(prev, cur)| starts_in(prev, cur))
+            .sum::<usize>()
 }
 
 /// Measures `call`. `chars_per_minute` selects characters instead of words for talk speed
@@ -568,6 +579,9 @@ mod tests {
             "상담사 연결 해주세요",
             "20% off, ok?",
         ] {
+            // Also across the 64-byte blocks the count is summed in.
+            let long = format!("{text} x  ").repeat(23);
+            assert_eq!(count_words(&long), long.split_whitespace().count(), "{long:?}");
             assert_eq!(
                 count_words(text),
                 text.split_whitespace().count(),

@@ -122,38 +122,37 @@ static ASCII_WORD: [u8; 128] = {
 fn fold_ascii_text(bytes: &[u8], out: &mut Folded) {
     out.orig.clear();
     let mut v = std::mem::take(&mut out.text).into_bytes();
-    // Folded text is never longer than its input (a space stands for at least one separator
-    // byte), so the buffer is sized once and written by index: no capacity check per byte.
+    // Every rule is local on ASCII: a byte is a word byte, an apostrophe between two word bytes,
+    // or a separator, and a separator is kept (as one space) unless the byte before it was a
+    // separator too. So each byte is written at the output position and counted only when kept:
+    // the loop has no branch on the text and no dependency but the output length. Folded text
+    // is never longer than its input, so the buffer is sized once and written by index.
     v.clear();
     v.resize(bytes.len(), 0);
     let mut len = 0;
-    let mut pending_space = false;
-    let mut last_is_word = false;
+    let mut after_separator = true; // the start drops separators like a separator before it
     for (i, &b) in bytes.iter().enumerate() {
         let w = ASCII_WORD[b as usize];
-        if w != 0 {
-            if pending_space {
-                v[len] = b' ';
-                len += 1;
-                pending_space = false;
-            }
-            v[len] = w;
-            len += 1;
-            last_is_word = true;
+        let folded = if w != 0 {
+            w
         } else if (b == b'\'' || b == b'`')
-            && last_is_word
-            && !pending_space
+            && i > 0
+            && ASCII_WORD[bytes[i - 1] as usize] != 0
             && bytes
                 .get(i + 1)
                 .is_some_and(|&n| ASCII_WORD[n as usize] != 0)
         {
-            v[len] = b'\'';
-            len += 1;
-            last_is_word = false;
-        } else if len != 0 {
-            pending_space = true;
-            last_is_word = false;
-        }
+            b'\''
+        } else {
+            b' '
+        };
+        let separator = folded == b' ';
+        v[len] = folded;
+        len += usize::from(!(separator & after_separator));
+        after_separator = separator;
+    }
+    if after_separator && len > 0 {
+        len -= 1; // a trailing separator
     }
     v.truncate(len);
     out.text = String::from_utf8(v).expect("folded ASCII is ASCII");
@@ -253,10 +252,10 @@ impl<const MAP: bool> FoldState<'_, MAP> {
     #[inline]
     fn ascii_run(&mut self, run: &str, at: usize) {
         self.flush_space(false);
-        let from = self.out.text.len();
-        self.out.text.push_str(run);
-        // SAFETY-free: lower-casing ASCII letters in place keeps the string valid UTF-8.
-        self.out.text[from..].make_ascii_lowercase();
+        // Pushed byte by byte: a call to memcpy per word cost more than the copy itself.
+        for b in run.bytes() {
+            self.out.text.push(char::from(b.to_ascii_lowercase()));
+        }
         if MAP {
             self.out.orig.extend(at as u32..(at + run.len()) as u32);
         }
@@ -347,11 +346,9 @@ impl<const MAP: bool> FoldState<'_, MAP> {
             self.separator(at);
         }
         self.flush_space(unspaced);
-        let mut buf = [0u8; 4];
-        let s = c.encode_utf8(&mut buf);
-        self.out.text.push_str(s);
-        for _ in 0..s.len() {
-            if MAP {
+        self.out.text.push(c);
+        if MAP {
+            for _ in 0..c.len_utf8() {
                 self.out.orig.push(at as u32);
             }
         }
