@@ -581,7 +581,11 @@ mod tests {
         ] {
             // Also across the 64-byte blocks the count is summed in.
             let long = format!("{text} x  ").repeat(23);
-            assert_eq!(count_words(&long), long.split_whitespace().count(), "{long:?}");
+            assert_eq!(
+                count_words(&long),
+                long.split_whitespace().count(),
+                "{long:?}"
+            );
             assert_eq!(
                 count_words(text),
                 text.split_whitespace().count(),

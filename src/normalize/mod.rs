@@ -98,19 +98,17 @@ pub fn fold_text_into(text: &str, out: &mut Folded) {
 }
 
 /// For each ASCII byte, its folded form if it is a word byte (lower-cased letter or digit),
-/// else 0.
-static ASCII_WORD: [u8; 128] = {
-    let mut table = [0u8; 128];
+/// else a space.
+static ASCII_FOLD: [u8; 128] = {
+    let mut table = [b' '; 128];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        table[b] = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            table[b] = c;
         } else if c.is_ascii_uppercase() {
-            c + 32
-        } else {
-            0
-        };
+            table[b] = c + 32;
+        }
         b += 1;
     }
     table
@@ -132,20 +130,15 @@ fn fold_ascii_text(bytes: &[u8], out: &mut Folded) {
     let mut len = 0;
     let mut after_separator = true; // the start drops separators like a separator before it
     for (i, &b) in bytes.iter().enumerate() {
-        let w = ASCII_WORD[b as usize];
-        let folded = if w != 0 {
-            w
-        } else if (b == b'\'' || b == b'`')
+        let mut folded = ASCII_FOLD[b as usize];
+        // The one branch, rarely taken: an apostrophe is kept between two word bytes.
+        if (b == b'\'' || b == b'`')
             && i > 0
-            && ASCII_WORD[bytes[i - 1] as usize] != 0
-            && bytes
-                .get(i + 1)
-                .is_some_and(|&n| ASCII_WORD[n as usize] != 0)
+            && is_ascii_word(bytes[i - 1])
+            && bytes.get(i + 1).is_some_and(|&n| is_ascii_word(n))
         {
-            b'\''
-        } else {
-            b' '
-        };
+            folded = b'\'';
+        }
         let separator = folded == b' ';
         v[len] = folded;
         len += usize::from(!(separator & after_separator));
@@ -192,9 +185,37 @@ fn fold_impl<const MAP: bool>(text: &str, out: &mut Folded) {
             i += 1;
             continue;
         }
+        if is_han_or_hangul_lead(b) {
+            // Fast path: a run of Han or Hangul syllables folds to itself, copied as a block.
+            let mut end = i + 3;
+            while end < bytes.len() && is_han_or_hangul_lead(bytes[end]) {
+                end += 3;
+            }
+            state.identity_run(&text[i..end], i, true);
+            i = end;
+            continue;
+        }
         let c = text[i..].chars().next().expect("i is on a char boundary");
-        state.non_ascii(c, i);
-        i += c.len_utf8();
+        let unspaced = match identity_class(c) {
+            Identity::Unspaced => true,
+            Identity::Spaced => false,
+            _ => {
+                state.non_ascii(c, i);
+                i += c.len_utf8();
+                continue;
+            }
+        };
+        // A run of characters that fold to themselves (a word of Arabic, Devanagari, Kana) is
+        // copied as a block: the state machine is stepped once per run, not once per character.
+        let mut end = i + c.len_utf8();
+        while let Some(next) = text[end..].chars().next().filter(|&n| !n.is_ascii()) {
+            match (identity_class(next), unspaced) {
+                (Identity::Unspaced, true) | (Identity::Spaced, false) => end += next.len_utf8(),
+                _ => break,
+            }
+        }
+        state.identity_run(&text[i..end], i, unspaced);
+        i = end;
     }
     // A trailing apostrophe is punctuation, and a trailing separator is dropped; the end
     // sentinel is the end of the last kept character.
@@ -260,6 +281,29 @@ impl<const MAP: bool> FoldState<'_, MAP> {
             self.out.orig.extend(at as u32..(at + run.len()) as u32);
         }
         self.last = Last::Spaced;
+        self.last_end = at + run.len();
+    }
+
+    /// A run of characters that fold to themselves, all of an unspaced script or all of spaced
+    /// ones, starting at `at`: the same as [`FoldState::emit_char`] for each of them.
+    fn identity_run(&mut self, run: &str, at: usize, unspaced: bool) {
+        if self.last == Last::Apostrophe && unspaced {
+            self.separator(at);
+        }
+        self.flush_space(unspaced);
+        self.out.text.push_str(run);
+        if MAP {
+            for (offset, c) in run.char_indices() {
+                for _ in 0..c.len_utf8() {
+                    self.out.orig.push((at + offset) as u32);
+                }
+            }
+        }
+        self.last = if unspaced {
+            Last::Unspaced
+        } else {
+            Last::Spaced
+        };
         self.last_end = at + run.len();
     }
 
@@ -496,6 +540,14 @@ fn folding_of(c: char) -> Folding {
     }
 }
 
+/// Whether `b` is the first byte of a three-byte character in U+5000–U+9FFF (CJK unified
+/// ideographs) or U+B000–U+CFFF (Hangul syllables): characters that fold to themselves and are
+/// of unspaced scripts, recognised from their first byte alone.
+#[inline]
+fn is_han_or_hangul_lead(b: u8) -> bool {
+    matches!(b, 0xE5..=0xE9 | 0xEB..=0xEC)
+}
+
 #[inline]
 fn is_ascii_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -664,6 +716,11 @@ mod tests {
             name: "chinese spaces removed",
             text: "我 上次 打过 电话。",
             expect: "我上次打过电话",
+        },
+        Case {
+            name: "an apostrophe before han is punctuation",
+            text: "don'我们 한국어'",
+            expect: "don 我们한국어",
         },
         Case {
             name: "mixed scripts keep the space",
