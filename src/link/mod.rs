@@ -26,7 +26,7 @@ mod config;
 #[cfg(test)]
 pub(crate) mod fixture;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 pub use config::{DurationError, LinkConfig, LinkConfigError, format_duration_s, parse_duration_s};
@@ -258,7 +258,8 @@ pub fn link(contacts: &[ContactInput], data_end_us: i64, cfg: &LinkConfig) -> Ve
         .fold(data_end_us, i64::max);
 
     let mut rows: Vec<ContactRow> = calls.iter().map(|call| ContactRow::alone(call)).collect();
-    let mut customers: BTreeMap<&str, Vec<Timed>> = BTreeMap::new();
+    // Each customer is linked on its own, so the order customers are visited in does not matter.
+    let mut customers: HashMap<&str, Vec<Timed>> = HashMap::new();
     for (idx, call) in calls.iter().enumerate() {
         if let (Some(customer), Some(start_us)) = (call.customer_key(), call.started_at_us) {
             customers.entry(customer).or_default().push(Timed {
