@@ -13,11 +13,10 @@
 //! - **Keyed by call.** A call seen again (a re-run, a corrected transcript) replaces its earlier
 //!   rows in every partitioned table of the partitions the run touches; rejects are replaced by
 //!   source file. Re-running a night therefore never duplicates rows.
-//! - **Bounded memory.** Rows are buffered per (table, partition) in Arrow builders and written
-//!   as record batches of [`BATCH_ROWS`]; when the rows buffered in builders plus the encoded
-//!   row groups held by all open writers pass [`OPEN_BUFFER_BUDGET`], the largest part is written
-//!   out and its row group closed. A backfill touching hundreds of `call_date` partitions gets
-//!   smaller row groups, not more memory; and at most [`MAX_OPEN_PARTS`] files are open at once
+//! - **Bounded memory.** Rows are buffered per (table, partition) in Arrow builders and each
+//!   flush of a builder is one row group; when the rows buffered in all builders pass
+//!   [`OPEN_BUFFER_BUDGET`], the largest are written out. A backfill touching hundreds of
+//!   `call_date` partitions gets smaller row groups, not more memory; and at most [`MAX_OPEN_PARTS`] files are open at once
 //!   (the least recently used is closed, and a later row for its partition starts the next
 //!   `part-NNNNN` file), so memory does not grow with the corpus or the number of its dates.
 
@@ -36,29 +35,27 @@ use parquet::schema::types::ColumnPath;
 use super::batch::BatchBuilder;
 use super::schema::{SCHEMA_VERSION, Table};
 
-/// Rows per record batch handed to the Parquet writer.
+/// Rows per record batch when reading Parquet back (carry-over, history).
 pub const BATCH_ROWS: usize = 8192;
-/// Upper bound on buffered rows plus encoded-but-unflushed row groups across all open files.
-/// (Measured before this bound existed: peak RSS grew by 0.35 MB per MB of input on a corpus
-/// spanning many dates, because every partition kept its own buffers.)
+/// Upper bound on the rows buffered in builders across all open part files. Rows live only in
+/// builders until they are written, each time as a whole row group: no row group stays open
+/// between appends, so the memory an open row group holds (column encoders, and a zstd
+/// compression and decompression context per column, which the Parquet crate creates with
+/// every column chunk) is never multiplied by the number of open partitions. (Measured before
+/// this bound existed: peak RSS grew by 0.35 MB per MB of input on a corpus spanning many
+/// dates, because every partition kept its own buffers.)
 pub const OPEN_BUFFER_BUDGET: usize = 32 << 20;
 /// At most this many part files are open at once (bounded by file descriptors, not memory:
-/// an open file whose row group was flushed holds little). Measured on 100,000 small files
-/// whose dates interleave (66 dates × 3 tables): with 24, files were closed and reopened
-/// thousands of times and creating encoders for each tiny file took half the run; with 192,
-/// just under the 198 parts needed, the same; with 384, 330 files and 5.0 s instead of 10.
-/// Keep `ulimit -n` above this plus the worker threads' input files.
+/// an open file without buffered rows holds little). Measured on 100,000 small files whose
+/// dates interleave (66 dates × 3 tables): with 24, files were closed and reopened thousands of
+/// times and creating encoders for each tiny file took half the run; with 192, just under the
+/// 198 parts needed, the same; with 384, 330 files and 5.0 s instead of 10. Keep `ulimit -n`
+/// above this plus the worker threads' input files.
 pub const MAX_OPEN_PARTS: usize = 384;
-/// Memory an open row group holds beyond what `in_progress_size` reports (column writers,
-/// encoders, page buffers), counted in the budget so that many partitions with a little data
-/// each still stay under it.
-const ROW_GROUP_OVERHEAD: usize = 512 << 10;
-/// How many appends pass between two exact measurements of the memory held.
-const BUDGET_CHECK_EVERY: u64 = 256;
-/// A part's builder is written to its file at this many bytes of buffered strings.
-const BUILDER_BYTES: usize = 1 << 20;
-/// A single file's row group is closed at this size even under the budget.
-pub const ROW_GROUP_BYTES: usize = 8 << 20;
+/// A part's buffered rows are written as a row group at this many rows…
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// …or at this many buffered bytes, whichever comes first, even under the budget.
+const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// Errors writing the dataset. Fatal for the run: nothing is committed.
 #[derive(Debug, thiserror::Error)]
@@ -219,10 +216,11 @@ impl DatasetWriter {
         self.buffered = self.buffered + after - before;
         *self.rows_written.entry(table.name).or_default() +=
             (part.builder.len() - rows_before) as u64;
-        if part.builder.len() >= BATCH_ROWS || after >= BUILDER_BYTES {
-            self.buffered = self.buffered.saturating_sub(write_pending(part)?);
+        if part.builder.len() >= ROW_GROUP_ROWS || after >= ROW_GROUP_BYTES {
+            write_row_group(part)?;
+            self.buffered -= after;
         }
-        if self.buffered > OPEN_BUFFER_BUDGET || self.clock.is_multiple_of(BUDGET_CHECK_EVERY) {
+        if self.buffered > OPEN_BUFFER_BUDGET {
             self.enforce_budget()?;
         }
         Ok(())
@@ -238,7 +236,7 @@ impl DatasetWriter {
             return Ok(());
         };
         let mut part = self.parts.remove(&key).expect("found above");
-        self.buffered = self.buffered.saturating_sub(part.held_bytes());
+        self.buffered -= part.builder.approx_bytes();
         close_part(&mut part)?;
         *self.closed_files.entry(key).or_default() += 1;
         Ok(())
@@ -269,28 +267,24 @@ impl DatasetWriter {
         })
     }
 
-    /// Writes out the parts holding the most memory until the total is under half the budget.
-    /// Measures the memory held by every open part exactly and, while it is over the budget,
-    /// writes out the part holding the most and closes its row group (the file stays open).
+    /// Writes out the parts buffering the most rows, each as a row group, until the rows
+    /// buffered are under three quarters of the budget (so that the next appends do not start
+    /// another round at once).
     fn enforce_budget(&mut self) -> Result<(), OutputError> {
-        self.buffered = self.parts.values().map(OpenPart::held_bytes).sum();
-        while self.buffered > OPEN_BUFFER_BUDGET {
-            let Some(largest) = self.parts.values_mut().max_by_key(|p| p.held_bytes()) else {
+        while self.buffered > OPEN_BUFFER_BUDGET / 4 * 3 {
+            let Some(largest) = self
+                .parts
+                .values_mut()
+                .max_by_key(|p| p.builder.approx_bytes())
+            else {
                 break;
             };
-            let held = largest.held_bytes();
+            let held = largest.builder.approx_bytes();
             if held == 0 {
                 break;
             }
-            write_pending(largest)?;
-            largest
-                .writer
-                .flush()
-                .map_err(|source| OutputError::Parquet {
-                    path: largest.path.clone(),
-                    source,
-                })?;
-            self.buffered = self.buffered.saturating_sub(held);
+            write_row_group(largest)?;
+            self.buffered -= held;
         }
         Ok(())
     }
@@ -320,40 +314,29 @@ impl DatasetWriter {
     }
 }
 
-/// Writes a part's buffered rows to its file. Returns how much the tracked memory went down
-/// (builder bytes released minus encoded bytes added to the open row group).
-fn write_pending(part: &mut OpenPart) -> Result<usize, OutputError> {
+/// Writes a part's buffered rows to its file as one row group.
+fn write_row_group(part: &mut OpenPart) -> Result<(), OutputError> {
     if part.builder.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
-    let released = part.builder.approx_bytes();
-    let held_before = part.writer.in_progress_size();
     let rows = part.builder.len() as u64;
     let batch = part.builder.finish().map_err(|source| OutputError::Arrow {
         table: part.table.name,
         source,
     })?;
-    part.writer
-        .write(&batch)
-        .map_err(|source| OutputError::Parquet {
-            path: part.path.clone(),
-            source,
-        })?;
+    let parquet = |source| OutputError::Parquet {
+        path: part.path.clone(),
+        source,
+    };
+    part.writer.write(&batch).map_err(parquet)?;
+    part.writer.flush().map_err(parquet)?;
     part.rows += rows;
-    let mut held_after = part.writer.in_progress_size();
-    if held_after >= ROW_GROUP_BYTES {
-        part.writer.flush().map_err(|source| OutputError::Parquet {
-            path: part.path.clone(),
-            source,
-        })?;
-        held_after = 0;
-    }
-    Ok((released + held_before).saturating_sub(held_after))
+    Ok(())
 }
 
 /// Writes what is buffered and completes the file.
 fn close_part(part: &mut OpenPart) -> Result<(), OutputError> {
-    write_pending(part)?;
+    write_row_group(part)?;
     part.writer
         .finish()
         .map_err(|source| OutputError::Parquet {
@@ -361,19 +344,6 @@ fn close_part(part: &mut OpenPart) -> Result<(), OutputError> {
             source,
         })?;
     Ok(())
-}
-
-impl OpenPart {
-    /// Bytes this part holds in memory: buffered rows and its open row group.
-    fn held_bytes(&self) -> usize {
-        let in_progress = self.writer.in_progress_size();
-        let overhead = if in_progress > 0 {
-            ROW_GROUP_OVERHEAD
-        } else {
-            0
-        };
-        self.builder.approx_bytes() + in_progress + overhead
-    }
 }
 
 fn partition_dir(base: &Path, table: &Table, partition: Option<&str>) -> PathBuf {
