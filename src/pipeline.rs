@@ -340,31 +340,19 @@ fn read_units(
     batch.flush();
 }
 
-/// Reads until `buf` holds at least `want` more bytes. `Ok(true)`: more may follow; `Ok(false)`:
-/// end of stream; `Err`: the stream broke (what was read is in `buf`).
+/// Reads until `buf` holds `want` more bytes or the stream ends. `Ok(true)`: more may follow;
+/// `Ok(false)`: end of stream; `Err`: the stream broke (what was read is in `buf`). Reads into
+/// the buffer's spare capacity without zeroing it first.
 fn fill(
     stream: &mut dyn std::io::BufRead,
     buf: &mut Vec<u8>,
     want: usize,
 ) -> Result<bool, RejectReason> {
-    let target = buf.len() + want;
-    while buf.len() < target {
-        let start = buf.len();
-        buf.resize(target.max(start + (64 << 10)), 0);
-        match stream.read(&mut buf[start..]) {
-            Ok(0) => {
-                buf.truncate(start);
-                return Ok(false);
-            }
-            Ok(n) => buf.truncate(start + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(start),
-            Err(e) => {
-                buf.truncate(start);
-                return Err(open::compression_error(e));
-            }
-        }
+    use std::io::Read;
+    match stream.take(want as u64).read_to_end(buf) {
+        Ok(read) => Ok(read == want),
+        Err(e) => Err(open::compression_error(e)),
     }
-    Ok(true)
 }
 
 struct Batcher {
