@@ -3,8 +3,9 @@
 //! The pipeline, in one paragraph: [`ingest`] discovers input files and turns every record into a
 //! [`model::Call`] (or a reject with a reason); [`normalize`] folds each turn's text once
 //! (NFKC, case, width, accents, punctuation) keeping a map back to the original; [`matcher`] runs
-//! one shared Aho-Corasick automaton, built from the [`lexicon`], over the folded text and reports
-//! every cue with its original span; [`score`] turns hits into per-call flags and sentiment;
+//! shared Aho-Corasick automata (one per language), built from the [`lexicon`], over the folded
+//! text and reports every cue with its original span; [`score`] turns hits into per-call flags
+//! and sentiment;
 //! [`link`] chains the same customer's contacts over time into FCR outcomes, and [`linking`]
 //! runs it after each scan over the history the night needs; [`aggregate`] holds
 //! every counter that must add up across threads, shards and nights; [`output`] writes the

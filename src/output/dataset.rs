@@ -146,7 +146,7 @@ pub struct DatasetWriter {
     parts: BTreeMap<PartKey, OpenPart>,
     /// Rows written per table (for the manifest and the accounting check).
     rows_written: BTreeMap<&'static str, u64>,
-    /// Bytes held by all builders and open row groups (kept up to date incrementally).
+    /// Bytes of rows buffered in all builders (kept up to date incrementally).
     buffered: usize,
     /// Files already closed per part key (the next file's number).
     closed_files: BTreeMap<PartKey, u32>,
