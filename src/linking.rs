@@ -259,6 +259,13 @@ impl Plan {
     }
 }
 
+/// Recent calls linked at once, at most. The link step holds about 2 KB per call while it
+/// links (owned ids and attributes, the contact rows, the FCR cells), so a night with more
+/// recent calls than this is linked in customer shards, one after another: memory then grows
+/// with this constant, not with the night. Each further shard reads the recent partitions
+/// again (measured: the read is about a tenth of the link step).
+pub const SHARD_CALLS: u64 = 25_000;
+
 /// Brings the `contacts` and `fcr` tables of the dataset at `root` up to date with its calls.
 ///
 /// With [`LinkScope::Scanned`], only what the scan's partitions can have changed is recomputed
@@ -269,6 +276,18 @@ pub fn link_dataset(
     cfg: &LinkConfig,
     scope: &LinkScope,
     run_id: &str,
+) -> Result<LinkReport, LinkError> {
+    link_dataset_in_shards(root, cfg, scope, run_id, SHARD_CALLS)
+}
+
+/// [`link_dataset`], linking at most about `shard_calls` recent calls at once. The rows do not
+/// depend on the shard size (tests check this with tiny shards); only memory and time do.
+pub fn link_dataset_in_shards(
+    root: &Path,
+    cfg: &LinkConfig,
+    scope: &LinkScope,
+    run_id: &str,
+    shard_calls: u64,
 ) -> Result<LinkReport, LinkError> {
     let started = Instant::now();
     let calls = history::partitions(root, &CALLS)?;
@@ -287,34 +306,34 @@ pub fn link_dataset(
             }
         }
     };
-    let mut report = match compute(root, cfg, &plan, scope, &calls)? {
-        Computed::Done(rewrite) => commit(root, cfg, run_id, *rewrite)?,
-        Computed::NeedsFull(reason) => {
-            let plan = Plan::full(reason, &calls);
-            match compute(root, cfg, &plan, scope, &calls)? {
-                Computed::Done(rewrite) => commit(root, cfg, run_id, *rewrite)?,
-                Computed::NeedsFull(_) => unreachable!("a full plan has no anchors"),
-            }
+    let relink = |plan: &Plan| {
+        Relink {
+            root,
+            cfg,
+            plan,
+            scope,
+            calls_parts: &calls,
+            run_id,
         }
+        .run(shard_calls)
+    };
+    let mut report = match relink(&plan)? {
+        Relinked::Done(report) => *report,
+        Relinked::NeedsFull(reason) => match relink(&Plan::full(reason, &calls))? {
+            Relinked::Done(report) => *report,
+            Relinked::NeedsFull(_) => unreachable!("a full plan has no anchors"),
+        },
     };
     report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
 }
 
-/// The outcome of recomputing a plan.
-enum Computed {
-    /// The partitions to rewrite and the report so far.
-    Done(Box<Rewrite>),
-    /// The plan cannot be carried out incrementally, for this reason.
+/// The outcome of carrying out a plan.
+enum Relinked {
+    /// The partitions were rewritten; what was done.
+    Done(Box<LinkReport>),
+    /// The plan cannot be carried out incrementally, for this reason; nothing was replaced.
     NeedsFull(FullRelink),
-}
-
-/// New rows of the partitions to rewrite.
-struct Rewrite {
-    contacts: BTreeMap<String, Vec<ContactRow>>,
-    cells: BTreeMap<FcrKey, FcrCounts>,
-    partitions: BTreeSet<String>,
-    report: LinkReport,
 }
 
 /// The partition of a call: its UTC date, or `unknown`.
@@ -330,118 +349,230 @@ fn customer_key(call: &ContactInput) -> Option<&str> {
         .filter(|id| !id.trim().is_empty())
 }
 
-fn compute(
-    root: &Path,
-    cfg: &LinkConfig,
-    plan: &Plan,
-    scope: &LinkScope,
-    calls_parts: &Partitions,
-) -> Result<Computed, LinkError> {
-    let with_topics = cfg.same_issue;
-    // Partitions are read in parallel and concatenated in date order, so the rows do not depend
-    // on the thread count. (Measured: reading 65,000 calls back was most of the link step.)
-    let read_all = |dates: &[&str],
-                    keep: &(dyn Fn(&ContactInput) -> bool + Sync)|
-     -> Result<Vec<ContactInput>, HistoryError> {
-        let parts: Vec<Vec<ContactInput>> = dates
-            .par_iter()
-            .map(|date| {
-                let mut part = Vec::new();
-                history::read_calls(root, date, with_topics, &mut |c| keep(c), &mut part)?;
-                Ok(part)
-            })
-            .collect::<Result<_, HistoryError>>()?;
-        Ok(parts.into_iter().flatten().collect())
-    };
-    let mut recent: Vec<&str> = plan.recent.iter().map(String::as_str).collect();
-    if plan.unknown {
-        recent.push(UNKNOWN_DATE);
-    }
-    let mut calls = read_all(&recent, &|_| true)?;
-    let customers: HashSet<String> = calls
-        .iter()
-        .filter_map(|c| customer_key(c).map(str::to_string))
-        .collect();
-    let lookback: Vec<&str> = plan.lookback.iter().map(String::as_str).collect();
-    calls.extend(read_all(&lookback, &|c| {
-        customer_key(c).is_some_and(|k| customers.contains(k))
-    })?);
+/// Which of `shards` shards a call (or its contacts row) belongs to: by its customer, so that a
+/// customer's whole history is linked together, or by its own id when it has no customer.
+/// FNV-1a, so the split is the same on every run and machine.
+fn shard_of(call_id: &str, customer: Option<&str>, shards: u64) -> u64 {
+    let key = customer.unwrap_or(call_id);
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % shards
+}
 
-    let mut rows = link(&calls, i64::MIN, cfg);
-    let by_id: HashMap<&str, &ContactInput> =
-        calls.iter().map(|c| (c.call_id.as_str(), c)).collect();
-    let start_of = |id: &str| by_id.get(id).and_then(|c| c.started_at_us);
-    let recompute_from_us = match plan.range {
-        Range::All => None,
-        Range::From(r_us) => Some(r_us),
-        Range::Nothing => Some(i64::MAX),
-    };
-    if let Some(r_us) = recompute_from_us {
-        // Rows of calls read only for context are not this run's to rewrite.
-        rows.retain(|row| start_of(&row.call_id).is_none_or(|s| s >= r_us));
-        if let Err(reason) = continue_old_chains(root, plan, &mut rows, &start_of)? {
-            return Ok(Computed::NeedsFull(reason));
+/// One plan being carried out.
+struct Relink<'a> {
+    root: &'a Path,
+    cfg: &'a LinkConfig,
+    plan: &'a Plan,
+    scope: &'a LinkScope,
+    calls_parts: &'a Partitions,
+    run_id: &'a str,
+}
+
+/// What one shard produced.
+struct ShardRows {
+    /// New contacts rows per partition, each sorted by `call_id`.
+    by_date: BTreeMap<String, Vec<ContactRow>>,
+    cells: BTreeMap<FcrKey, FcrCounts>,
+    calls: u64,
+}
+
+impl Relink<'_> {
+    fn run(&self, shard_calls: u64) -> Result<Relinked, LinkError> {
+        let (root, plan) = (self.root, self.plan);
+        let mut recent: Vec<&str> = plan.recent.iter().map(String::as_str).collect();
+        if plan.unknown {
+            recent.push(UNKNOWN_DATE);
         }
-    }
-    let cells = tally(&rows, &calls).expect("every row comes from these calls");
-    let mut contacts: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
-    for row in rows {
-        let date = call_date(by_id[row.call_id.as_str()]);
-        contacts.entry(date).or_default().push(row);
-    }
+        let mut recent_calls = 0;
+        for date in &recent {
+            recent_calls += history::partition_rows(root, &CALLS, date)?;
+        }
+        let shards = recent_calls.div_ceil(shard_calls.max(1)).max(1);
+        // The data end is a property of all calls, not of one shard's: the latest start among
+        // the recent calls (the calls read for context all started earlier).
+        let data_end_us = history::latest_start(root, &recent)?;
 
-    // Every recomputed partition, including stale ones whose calls are all gone.
-    let contacts_parts = history::partitions(root, &CONTACTS)?;
-    let fcr_parts = history::partitions(root, &FCR)?;
-    let mut candidates: BTreeSet<String> = plan.recent.iter().cloned().collect();
-    for parts in [&contacts_parts, &fcr_parts] {
-        let stale = parts
-            .dated
-            .iter()
-            .filter(|d| plan.range.contains(d) && !calls_parts.dated.contains(*d));
-        candidates.extend(stale.cloned());
-    }
-    let unknown_held = contacts_parts.unknown || fcr_parts.unknown;
-    if plan.unknown || (plan.full.is_some() && unknown_held) {
-        candidates.insert(UNKNOWN_DATE.to_string());
-    }
-
-    let mut partitions = BTreeSet::new();
-    for date in candidates {
-        let new_rows = contacts.get(&date).map(Vec::as_slice).unwrap_or_default();
-        let scanned = matches!(scope, LinkScope::Scanned(s) if s.contains(&date));
-        // fcr rows exist exactly where contacts rows do.
-        let fcr_out_of_step = new_rows.is_empty() == fcr_parts.contains(&date);
-        let rewrite = plan.full.is_some() || scanned || fcr_out_of_step || {
-            let mut stored = history::read_contacts(root, &date)?;
-            stored.sort_by(|a, b| a.call_id.cmp(&b.call_id));
-            stored != new_rows
+        // Every partition that may be rewritten, including stale ones whose calls are all gone.
+        let contacts_parts = history::partitions(root, &CONTACTS)?;
+        let fcr_parts = history::partitions(root, &FCR)?;
+        let mut candidates: BTreeSet<String> = plan.recent.iter().cloned().collect();
+        for parts in [&contacts_parts, &fcr_parts] {
+            let stale = parts
+                .dated
+                .iter()
+                .filter(|d| plan.range.contains(d) && !self.calls_parts.dated.contains(*d));
+            candidates.extend(stale.cloned());
+        }
+        let unknown_held = contacts_parts.unknown || fcr_parts.unknown;
+        if plan.unknown || (plan.full.is_some() && unknown_held) {
+            candidates.insert(UNKNOWN_DATE.to_string());
+        }
+        // Partitions rewritten whatever their rows: everything in a full relink, and what the
+        // scan wrote (its calls may carry new flags).
+        let forced = |date: &str| {
+            plan.full.is_some() || matches!(self.scope, LinkScope::Scanned(s) if s.contains(date))
         };
-        if rewrite {
-            partitions.insert(date);
-        }
-    }
-    contacts.retain(|date, _| partitions.contains(date));
-    let cells: BTreeMap<FcrKey, FcrCounts> = cells
-        .into_iter()
-        .filter(|(key, _)| partitions.contains(&key.call_date))
-        .collect();
 
-    let report = LinkReport {
-        full_relink: plan.full.clone(),
-        data_end_us: calls.iter().filter_map(|c| c.started_at_us).max(),
-        recomputed_from: plan.recent.first().cloned(),
-        history_from: plan.lookback.first().or(plan.recent.first()).cloned(),
-        calls_linked: calls.len() as u64,
-        rewritten: cells.values().sum(),
-        ..LinkReport::default()
-    };
-    Ok(Computed::Done(Box::new(Rewrite {
-        contacts,
-        cells,
-        partitions,
-        report,
-    })))
+        let mut out = DatasetWriter::create(
+            root,
+            self.run_id,
+            link_writer_properties(self.run_id, self.cfg),
+        )?;
+        let mut cells: BTreeMap<FcrKey, FcrCounts> = BTreeMap::new();
+        let mut new_rows: BTreeMap<String, u64> = BTreeMap::new();
+        let mut changed: BTreeSet<String> = BTreeSet::new();
+        // With one shard, rows of partitions that may turn out unchanged wait in memory and are
+        // written only if they changed; with several, they are staged at once and dropped at the
+        // swap if unchanged, so that memory stays bounded by the shard.
+        let mut pending: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
+        let mut calls_linked = 0;
+        for shard in 0..shards {
+            let in_shard = |call_id: &str, customer: Option<&str>| {
+                shard_of(call_id, customer, shards) == shard
+            };
+            let rows = match self.link_shard(&recent, data_end_us, &in_shard)? {
+                Ok(rows) => rows,
+                Err(reason) => {
+                    out.finish()?
+                        .replace_partitions(&FCR_TABLES, &BTreeSet::new())?;
+                    return Ok(Relinked::NeedsFull(reason));
+                }
+            };
+            calls_linked += rows.calls;
+            for (key, counts) in rows.cells {
+                *cells.entry(key).or_default() += counts;
+            }
+            let mut by_date = rows.by_date;
+            for date in &candidates {
+                let shard_rows = by_date.remove(date).unwrap_or_default();
+                *new_rows.entry(date.clone()).or_default() += shard_rows.len() as u64;
+                if !forced(date) && !changed.contains(date) {
+                    let mut stored: Vec<ContactRow> = history::read_contacts(root, date)?
+                        .into_iter()
+                        .filter(|r| in_shard(&r.call_id, r.customer_id.as_deref()))
+                        .collect();
+                    stored.sort_by(|a, b| a.call_id.cmp(&b.call_id));
+                    if stored != shard_rows {
+                        changed.insert(date.clone());
+                    }
+                }
+                if forced(date) || shards > 1 {
+                    for row in &shard_rows {
+                        write_contact(&mut out, date, row)?;
+                    }
+                } else {
+                    pending.insert(date.clone(), shard_rows);
+                }
+            }
+            debug_assert!(by_date.is_empty(), "every recomputed row is in a candidate");
+        }
+
+        let partitions: BTreeSet<String> = candidates
+            .into_iter()
+            .filter(|date| {
+                // fcr rows exist exactly where contacts rows do.
+                let fcr_out_of_step = (new_rows[date] == 0) == fcr_parts.contains(date);
+                forced(date) || fcr_out_of_step || changed.contains(date)
+            })
+            .collect();
+        for (date, rows) in pending.iter().filter(|(d, _)| partitions.contains(*d)) {
+            for row in rows {
+                write_contact(&mut out, date, row)?;
+            }
+        }
+        let cells: BTreeMap<FcrKey, FcrCounts> = cells
+            .into_iter()
+            .filter(|(key, _)| partitions.contains(&key.call_date))
+            .collect();
+        let fcr_rows = write_fcr(&mut out, &cells)?;
+        let contacts_rows = partitions.iter().map(|d| new_rows[d]).sum();
+        let replaced = out.finish()?.replace_partitions(&FCR_TABLES, &partitions)?;
+        Ok(Relinked::Done(Box::new(LinkReport {
+            full_relink: plan.full.clone(),
+            data_end_us,
+            recomputed_from: plan.recent.first().cloned(),
+            history_from: plan.lookback.first().or(plan.recent.first()).cloned(),
+            calls_linked,
+            rewritten: cells.values().sum(),
+            rows_written: [
+                (CONTACTS.name.to_string(), contacts_rows),
+                (FCR.name.to_string(), fcr_rows),
+            ]
+            .into(),
+            rows_replaced: replaced
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            partitions_rewritten: partitions,
+            elapsed_ms: 0,
+        })))
+    }
+
+    /// Reads, links and tallies the calls `in_shard` selects. `Err`: an anchor is missing.
+    fn link_shard(
+        &self,
+        recent: &[&str],
+        data_end_us: Option<i64>,
+        in_shard: &(dyn Fn(&str, Option<&str>) -> bool + Sync),
+    ) -> Result<Result<ShardRows, FullRelink>, LinkError> {
+        let (root, plan) = (self.root, self.plan);
+        let with_topics = self.cfg.same_issue;
+        // Partitions are read in parallel and concatenated in date order, so the rows do not
+        // depend on the thread count. (Measured: reading 65,000 calls back was most of the
+        // link step.)
+        let read_all = |dates: &[&str],
+                        keep: &(dyn Fn(&str, Option<&str>) -> bool + Sync)|
+         -> Result<Vec<ContactInput>, HistoryError> {
+            let parts: Vec<Vec<ContactInput>> = dates
+                .par_iter()
+                .map(|date| {
+                    let mut part = Vec::new();
+                    history::read_calls(root, date, with_topics, keep, &mut part)?;
+                    Ok(part)
+                })
+                .collect::<Result<_, HistoryError>>()?;
+            Ok(parts.into_iter().flatten().collect())
+        };
+        let mut calls = read_all(recent, in_shard)?;
+        let customers: HashSet<String> = calls
+            .iter()
+            .filter_map(|c| customer_key(c).map(str::to_string))
+            .collect();
+        let lookback: Vec<&str> = plan.lookback.iter().map(String::as_str).collect();
+        calls.extend(read_all(&lookback, &|_, customer| {
+            customer.is_some_and(|k| customers.contains(k))
+        })?);
+
+        let mut rows = link(&calls, data_end_us.unwrap_or(i64::MIN), self.cfg);
+        let by_id: HashMap<&str, &ContactInput> =
+            calls.iter().map(|c| (c.call_id.as_str(), c)).collect();
+        let start_of = |id: &str| by_id.get(id).and_then(|c| c.started_at_us);
+        let recompute_from_us = match plan.range {
+            Range::All => None,
+            Range::From(r_us) => Some(r_us),
+            Range::Nothing => Some(i64::MAX),
+        };
+        if let Some(r_us) = recompute_from_us {
+            // Rows of calls read only for context are not this run's to rewrite.
+            rows.retain(|row| start_of(&row.call_id).is_none_or(|s| s >= r_us));
+            if let Err(reason) = continue_old_chains(root, plan, &mut rows, &start_of, in_shard)? {
+                return Ok(Err(reason));
+            }
+        }
+        let cells = tally(&rows, &calls).expect("every row comes from these calls");
+        let mut by_date: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
+        for row in rows {
+            let date = call_date(by_id[row.call_id.as_str()]);
+            by_date.entry(date).or_default().push(row);
+        }
+        Ok(Ok(ShardRows {
+            by_date,
+            cells,
+            calls: calls.len() as u64,
+        }))
+    }
 }
 
 /// Gives the recomputed rows (`rows`: calls that started at or after R, or have no start) whose
@@ -452,6 +583,7 @@ fn continue_old_chains(
     plan: &Plan,
     rows: &mut [ContactRow],
     start_of: &dyn Fn(&str) -> Option<i64>,
+    in_shard: &dyn Fn(&str, Option<&str>) -> bool,
 ) -> Result<Result<(), FullRelink>, LinkError> {
     let index: HashMap<String, usize> = rows
         .iter()
@@ -470,7 +602,10 @@ fn continue_old_chains(
     let mut anchor_chain: HashMap<String, String> = HashMap::new();
     let mut chain_len: HashMap<String, u32> = HashMap::new();
     for date in &plan.anchors {
-        for row in history::read_contacts(root, date)? {
+        for row in history::read_contacts(root, date)?
+            .into_iter()
+            .filter(|r| in_shard(&r.call_id, r.customer_id.as_deref()))
+        {
             let len = chain_len.entry(row.chain_id.clone()).or_default();
             *len = (*len).max(row.chain_position);
             if anchors.contains(row.call_id.as_str()) {
@@ -514,44 +649,6 @@ fn continue_old_chains(
         *position += 1;
     }
     Ok(Ok(()))
-}
-
-fn commit(
-    root: &Path,
-    cfg: &LinkConfig,
-    run_id: &str,
-    rewrite: Rewrite,
-) -> Result<LinkReport, LinkError> {
-    let Rewrite {
-        contacts,
-        cells,
-        partitions,
-        mut report,
-    } = rewrite;
-    if partitions.is_empty() {
-        return Ok(report);
-    }
-    let mut out = DatasetWriter::create(root, run_id, link_writer_properties(run_id, cfg))?;
-    let mut contacts_rows = 0;
-    for (date, rows) in &contacts {
-        for row in rows {
-            write_contact(&mut out, date, row)?;
-            contacts_rows += 1;
-        }
-    }
-    let fcr_rows = write_fcr(&mut out, &cells)?;
-    let replaced = out.finish()?.replace_partitions(&FCR_TABLES, &partitions)?;
-    report.rows_written = [
-        (CONTACTS.name.to_string(), contacts_rows),
-        (FCR.name.to_string(), fcr_rows),
-    ]
-    .into();
-    report.rows_replaced = replaced
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    report.partitions_rewritten = partitions;
-    Ok(report)
 }
 
 #[cfg(test)]

@@ -137,7 +137,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     });
     view.finish();
     let report = report.with_context(|| format!("scanning into {}", args.out.display()))?;
-    let linked = super::link::after_scan(&args.out, &link_config, &report.call_dates, &run_id)?;
+    let linked = super::link::after_scan(
+        &args.out,
+        &link_config,
+        args.link.shard_calls(),
+        &report.call_dates,
+        &run_id,
+    )?;
 
     let mut manifest = RunManifest {
         version: env!("CARGO_PKG_VERSION").to_string(),

@@ -592,8 +592,9 @@ fn has_subdirs(dir: &Path) -> bool {
 
 impl StagedRun {
     /// Moves the run into place replacing whole partitions: for each partitioned table in
-    /// `tables`, every partition in `partitions` (and every partition this run staged) becomes
-    /// exactly what this run staged for it, or disappears when the run staged nothing there.
+    /// `tables`, every partition in `partitions` becomes exactly what this run staged for it, or
+    /// disappears when the run staged nothing there. What the run staged for other partitions
+    /// is dropped (the link step stages rows before it knows whether their partition changed).
     ///
     /// Unlike [`StagedRun::commit`], no earlier row is carried over: this is for tables derived
     /// from others and recomputed a partition at a time (contacts and fcr are recomputed from
@@ -608,13 +609,7 @@ impl StagedRun {
         let mut replaced = BTreeMap::new();
         let trash = self.root.join("_trash").join(&self.run_id);
         for &table in tables.iter().filter(|t| t.partitioned) {
-            let staged_here = self.partitions.get(table.name).cloned().unwrap_or_default();
-            let all: BTreeSet<String> = partitions
-                .iter()
-                .cloned()
-                .chain(staged_here.into_iter().flatten())
-                .collect();
-            for partition in &all {
+            for partition in partitions {
                 let staged = partition_dir(&self.staging, table, Some(partition));
                 let live = partition_dir(&self.root, table, Some(partition));
                 if live.exists() {

@@ -246,13 +246,15 @@ const CALL_COLUMNS: [&str; 12] = [
 ];
 
 /// Reads the calls of partition `date` (a date or `unknown`) as linking inputs, appending to
-/// `into` those for which `keep` is true. Topics are read only when `with_topics` (they matter
-/// only to `--same-issue`). A call is `negative` when its customer sentiment is below 0.
+/// `into` those for which `keep(call_id, customer)` is true (`customer`: the customer id when
+/// it is not blank); the others are skipped before anything is copied. Topics are read only
+/// when `with_topics` (they matter only to `--same-issue`). A call is `negative` when its
+/// customer sentiment is below 0.
 pub fn read_calls(
     root: &Path,
     date: &str,
     with_topics: bool,
-    keep: &mut dyn FnMut(&ContactInput) -> bool,
+    keep: &dyn Fn(&str, Option<&str>) -> bool,
     into: &mut Vec<ContactInput>,
 ) -> Result<(), HistoryError> {
     debug_assert_eq!(CALLS.name, "calls");
@@ -294,6 +296,12 @@ pub fn read_calls(
                         problem: "call_id is null".into(),
                     });
                 }
+                let customer_key = (!customer.is_null(i))
+                    .then(|| customer.value(i))
+                    .filter(|id| !id.trim().is_empty());
+                if !keep(call_id.value(i), customer_key) {
+                    continue;
+                }
                 let mut call = ContactInput::new(
                     call_id.value(i),
                     opt_str(language, i).unwrap_or_else(|| "und".to_string()),
@@ -321,14 +329,53 @@ pub fn read_calls(
                         .map(|j| names.value(j).to_string())
                         .collect();
                 }
-                if keep(&call) {
-                    into.push(call);
-                }
+                into.push(call);
             }
             Ok(())
         })?;
     }
     Ok(())
+}
+
+/// Rows in the `table` files of partition `date`, from their footers (nothing else is read).
+pub fn partition_rows(root: &Path, table: &Table, date: &str) -> Result<u64, HistoryError> {
+    let mut rows = 0;
+    for path in partition_files(root, table, date)? {
+        let file = File::open(&path).map_err(|source| HistoryError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| {
+            HistoryError::Parquet {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        rows += u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    }
+    Ok(rows)
+}
+
+/// The latest `started_at` among the calls of the partitions `dates`, reading that column only.
+pub fn latest_start(root: &Path, dates: &[&str]) -> Result<Option<i64>, HistoryError> {
+    let mut latest: Option<i64> = None;
+    for date in dates {
+        for path in partition_files(root, &CALLS, date)? {
+            read_columns(&path, &["started_at"], |batch, _| {
+                let started = column::<TimestampMicrosecondArray>(
+                    batch,
+                    &path,
+                    "started_at",
+                    "a timestamp[us]",
+                )?;
+                if let Some(max) = started.iter().flatten().max() {
+                    latest = Some(latest.map_or(max, |l| l.max(max)));
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(latest)
 }
 
 /// The `contacts` columns, in file order.
@@ -504,7 +551,7 @@ mod tests {
         w.write(&batch).expect("write");
         w.close().expect("close");
         let mut calls = Vec::new();
-        let err = read_calls(dir.path(), "2026-11-02", false, &mut |_| true, &mut calls)
+        let err = read_calls(dir.path(), "2026-11-02", false, &|_, _| true, &mut calls)
             .expect_err("customer_id is missing");
         let message = err.to_string();
         assert!(

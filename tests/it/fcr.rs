@@ -811,25 +811,46 @@ fn many_nights_in_any_order_agree_with_one_run() {
     }
     let lexicon = fixture("phrases.tsv");
     let link = ["--window", "3d", "--same-channel", "--quiet"];
+    // The same nights again, linked in shards of a few customers at a time: the rows must not
+    // depend on the shard size.
+    let sharded = ["--link-shard-calls", "4"];
     for (k, day) in order.iter().enumerate() {
         let dir = format!("in/{day:02}");
         ws.write(&format!("{dir}/calls.jsonl"), nights[day].join("\n"));
-        let mut args = vec!["scan", &dir, "--phrases", &lexicon, "--out", "nightly"];
-        args.extend(link);
-        let o = ws.run(&args);
-        assert_eq!(o.status.code(), Some(0), "night {k}: {}", stderr(&o));
+        for (out, extra) in [("nightly", &[][..]), ("nightly_sharded", &sharded[..])] {
+            let mut args = vec!["scan", &dir, "--phrases", &lexicon, "--out", out];
+            args.extend(link);
+            args.extend(extra);
+            let o = ws.run(&args);
+            assert_eq!(o.status.code(), Some(0), "night {k}: {}", stderr(&o));
+        }
     }
     let mut args = vec!["scan", "in", "--phrases", &lexicon, "--out", "all"];
     args.extend(link);
     let o = ws.run(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(read_table(&ws.path("all"), "contacts").len(), 150);
-    let (all, nightly) = (contacts(&ws.path("all")), contacts(&ws.path("nightly")));
-    for (id, row) in &all {
-        assert_eq!(&nightly[id], row, "{id}");
+    // One run in shards, then a full relink of it in smaller shards.
+    let mut args = vec!["scan", "in", "--phrases", &lexicon, "--out", "all_sharded"];
+    args.extend(link);
+    args.extend(["--link-shard-calls", "7"]);
+    let o = ws.run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut args = vec!["link", "all_sharded", "--link-shard-calls", "3"];
+    args.extend(link);
+    let o = ws.run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = contacts(&ws.path("all"));
+    for out in ["nightly", "nightly_sharded", "all_sharded"] {
+        let other = contacts(&ws.path(out));
+        assert_eq!(other.len(), all.len(), "{out}");
+        for (id, row) in &all {
+            assert_eq!(&other[id], row, "{out}: {id}");
+        }
+        assert_eq!(
+            sorted_rows(&ws.path(out), "fcr"),
+            sorted_rows(&ws.path("all"), "fcr"),
+            "{out}"
+        );
     }
-    assert_eq!(
-        sorted_rows(&ws.path("nightly"), "fcr"),
-        sorted_rows(&ws.path("all"), "fcr")
-    );
 }
