@@ -395,21 +395,8 @@ impl Relink<'_> {
         // the recent calls (the calls read for context all started earlier).
         let data_end_us = history::latest_start(root, &recent)?;
 
-        // Every partition that may be rewritten, including stale ones whose calls are all gone.
-        let contacts_parts = history::partitions(root, &CONTACTS)?;
         let fcr_parts = history::partitions(root, &FCR)?;
-        let mut candidates: BTreeSet<String> = plan.recent.iter().cloned().collect();
-        for parts in [&contacts_parts, &fcr_parts] {
-            let stale = parts
-                .dated
-                .iter()
-                .filter(|d| plan.range.contains(d) && !self.calls_parts.dated.contains(*d));
-            candidates.extend(stale.cloned());
-        }
-        let unknown_held = contacts_parts.unknown || fcr_parts.unknown;
-        if plan.unknown || (plan.full.is_some() && unknown_held) {
-            candidates.insert(UNKNOWN_DATE.to_string());
-        }
+        let candidates = self.candidates(&history::partitions(root, &CONTACTS)?, &fcr_parts);
         // Partitions rewritten whatever their rows: everything in a full relink, and what the
         // scan wrote (its calls may carry new flags).
         let forced = |date: &str| {
@@ -509,6 +496,25 @@ impl Relink<'_> {
             partitions_rewritten: partitions,
             elapsed_ms: 0,
         })))
+    }
+
+    /// Every partition the plan may rewrite: the recomputed ones, including stale contacts and
+    /// fcr partitions whose calls are all gone.
+    fn candidates(&self, contacts_parts: &Partitions, fcr_parts: &Partitions) -> BTreeSet<String> {
+        let plan = self.plan;
+        let mut candidates: BTreeSet<String> = plan.recent.iter().cloned().collect();
+        for parts in [contacts_parts, fcr_parts] {
+            let stale = parts
+                .dated
+                .iter()
+                .filter(|d| plan.range.contains(d) && !self.calls_parts.dated.contains(*d));
+            candidates.extend(stale.cloned());
+        }
+        let unknown_held = contacts_parts.unknown || fcr_parts.unknown;
+        if plan.unknown || (plan.full.is_some() && unknown_held) {
+            candidates.insert(UNKNOWN_DATE.to_string());
+        }
+        candidates
     }
 
     /// Reads, links and tallies the calls `in_shard` selects. `Err`: an anchor is missing.

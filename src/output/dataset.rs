@@ -656,13 +656,13 @@ fn footer_rows(dir: &Path) -> Result<u64, OutputError> {
             continue;
         }
         let file = File::open(&path).map_err(io("opening", &path))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| {
-            OutputError::Parquet {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        rows += u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        rows += rows_in(file).map_err(|source| OutputError::Parquet { path, source })?;
     }
     Ok(rows)
+}
+
+/// The rows of a Parquet file, from its footer alone.
+pub(crate) fn rows_in(file: File) -> Result<u64, parquet::errors::ParquetError> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    Ok(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0))
 }

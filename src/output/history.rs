@@ -19,7 +19,7 @@ use arrow_array::{
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::dataset::BATCH_ROWS;
+use super::dataset::{BATCH_ROWS, rows_in};
 use super::fcr_tables::{CONTACTS, LINK_SETTINGS_KEY};
 use super::schema::{CALLS, Table};
 use crate::aggregate::fcr::UNKNOWN_DATE;
@@ -345,13 +345,7 @@ pub fn partition_rows(root: &Path, table: &Table, date: &str) -> Result<u64, His
             path: path.clone(),
             source,
         })?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| {
-            HistoryError::Parquet {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        rows += u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        rows += rows_in(file).map_err(|source| HistoryError::Parquet { path, source })?;
     }
     Ok(rows)
 }
