@@ -199,8 +199,7 @@ pub fn run_scan(
     let result = thread::scope(|scope| {
         let reader_options = options.clone();
         scope.spawn(move || read_units(files, discovery_rejects, &reader_options, unit_tx));
-        let writer_handle =
-            scope.spawn(|| write_outputs(writer, out_rx, scanner, options, progress));
+        let writer_handle = scope.spawn(|| write_outputs(writer, out_rx, scanner, options, &pool));
         for batch in unit_rx {
             let outputs: Vec<UnitOutput> = pool.install(|| {
                 batch
@@ -527,7 +526,7 @@ fn write_outputs(
     rx: Receiver<Vec<UnitOutput>>,
     scanner: &Scanner,
     options: &ScanOptions,
-    _progress: &Progress,
+    pool: &rayon::ThreadPool,
 ) -> Result<Written, OutputError> {
     let mut counts = RunCounts::default();
     let mut call_ids: HashSet<String> = HashSet::new();
@@ -583,7 +582,8 @@ fn write_outputs(
         }
     }
     let staged_rows = writer.rows_written().clone();
-    let staged = writer.finish()?;
+    // The workers are idle by now: they complete the files.
+    let staged = pool.install(|| writer.finish())?;
     Ok(Written {
         staged,
         staged_rows,

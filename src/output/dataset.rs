@@ -31,6 +31,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
+use rayon::prelude::*;
 
 use super::batch::BatchBuilder;
 use super::schema::{ColType, SCHEMA_VERSION, Table};
@@ -312,10 +313,18 @@ impl DatasetWriter {
     }
 
     /// Closes every staged file. Nothing is visible under a final name yet.
+    ///
+    /// Files are completed in parallel on the current rayon pool: what is still buffered at the
+    /// end (up to the whole budget, spread over every open partition) is encoded and compressed
+    /// here, and done one file after another it was a serial tail of the run.
     pub fn finish(mut self) -> Result<StagedRun, OutputError> {
+        let mut parts: Vec<(PartKey, OpenPart)> =
+            std::mem::take(&mut self.parts).into_iter().collect();
+        parts
+            .par_iter_mut()
+            .try_for_each(|(_, part)| close_part(part))?;
         let mut partitions: BTreeMap<&'static str, BTreeSet<Option<String>>> = BTreeMap::new();
-        for ((name, partition), mut part) in std::mem::take(&mut self.parts) {
-            close_part(&mut part)?;
+        for ((name, partition), _) in parts {
             partitions.entry(name).or_default().insert(partition);
         }
         for (name, partition) in self.closed_files.into_keys() {
