@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::reject::{Reject, RejectReason};
 use crate::model::SourceRef;
 
@@ -44,12 +46,11 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                         found.skipped.push(e.path().to_path_buf());
                         continue;
                     }
-                    let size_bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
                     let name: Arc<str> = e.path().to_string_lossy().into();
                     found.files.push(InputFile {
                         path: e.path().to_path_buf(),
                         name,
-                        size_bytes,
+                        size_bytes: 0,
                     });
                 }
                 Ok(_) => {}
@@ -69,6 +70,11 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             }
         }
     }
+    // Sizes (for batching and progress) are one stat per file: in parallel, since a night of
+    // small files is mostly this.
+    found.files.par_iter_mut().for_each(|f| {
+        f.size_bytes = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+    });
     found
 }
 
