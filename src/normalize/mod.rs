@@ -446,7 +446,11 @@ fn fold_steps(c: char, mut step: impl FnMut(Step)) {
     }
     decompose_compatible(c, |d| {
         for l in d.to_lowercase() {
-            if let Some(s) = folded_char_step(l) {
+            if l == 'ß' {
+                // A compatibility form of sharp s (mathematical alphabets): as `ß` itself.
+                step(emit('s'));
+                step(emit('s'));
+            } else if let Some(s) = folded_char_step(l) {
                 step(s);
             }
         }
@@ -468,8 +472,18 @@ fn folded_char_step(c: char) -> Option<Step> {
     let c = match c {
         '\u{0629}' => '\u{0647}',
         '\u{0649}' => '\u{064A}',
+        // What a compatibility decomposition can still produce of the characters handled
+        // before it (`ǿ` is `ø` with an accent, `ŉ` is `ʼn`): folded the same way, so that
+        // folding stays idempotent.
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => return Some(Step::Apostrophe),
+        'ø' => 'o',
+        'đ' => 'd',
+        'ł' => 'l',
         other => other,
     };
+    if c.is_ascii() {
+        return Some(Step::Emit { c, unspaced: false });
+    }
     if is_removed_mark(c) {
         None
     } else if c.is_alphanumeric() || is_combining_mark(c) {
@@ -778,6 +792,19 @@ mod tests {
     fn fold_table() {
         for case in CASES {
             assert_eq!(fold(case.text), case.expect, "case {:?}", case.name);
+        }
+    }
+
+    #[test]
+    fn folding_every_character_is_idempotent() {
+        for c in (0..0x11_0000).filter_map(char::from_u32) {
+            let once = fold(&c.to_string());
+            assert_eq!(
+                fold(&once),
+                once,
+                "{c:?} (U+{:04X}) folds to {once:?}",
+                c as u32
+            );
         }
     }
 
