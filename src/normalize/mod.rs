@@ -420,34 +420,22 @@ enum Step {
 /// definition of the general path, which [`folding_of`] caches.
 fn fold_steps(c: char, mut step: impl FnMut(Step)) {
     let emit = |c| Step::Emit { c, unspaced: false };
-    match c {
-        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => return step(Step::Apostrophe),
-        'ß' | 'ẞ' => {
-            step(emit('s'));
-            step(emit('s'));
-            return;
-        }
-        // German umlauts are letters of their own ("schön" is not "schon"): they fold to
-        // the spelling Germans type without them (oe), not to the bare vowel.
-        'ä' | 'Ä' | 'ö' | 'Ö' | 'ü' | 'Ü' => {
-            let base = match c {
-                'ä' | 'Ä' => 'a',
-                'ö' | 'Ö' => 'o',
-                _ => 'u',
-            };
-            step(emit(base));
-            step(emit('e'));
-            return;
-        }
-        'đ' | 'Đ' => return step(emit('d')),
-        'ø' | 'Ø' => return step(emit('o')),
-        'ł' | 'Ł' => return step(emit('l')),
-        _ => {}
+    // German umlauts are letters of their own ("schön" is not "schon"): they fold to the
+    // spelling Germans type without them (oe), not to the bare vowel. Only they are decided
+    // before decomposition, which would split them into vowel and mark.
+    if let 'ä' | 'Ä' | 'ö' | 'Ö' | 'ü' | 'Ü' = c {
+        let base = match c {
+            'ä' | 'Ä' => 'a',
+            'ö' | 'Ö' => 'o',
+            _ => 'u',
+        };
+        step(emit(base));
+        step(emit('e'));
+        return;
     }
     decompose_compatible(c, |d| {
         for l in d.to_lowercase() {
             if l == 'ß' {
-                // A compatibility form of sharp s (mathematical alphabets): as `ß` itself.
                 step(emit('s'));
                 step(emit('s'));
             } else if let Some(s) = folded_char_step(l) {
@@ -472,10 +460,10 @@ fn folded_char_step(c: char) -> Option<Step> {
     let c = match c {
         '\u{0629}' => '\u{0647}',
         '\u{0649}' => '\u{064A}',
-        // What a compatibility decomposition can still produce of the characters handled
-        // before it (`ǿ` is `ø` with an accent, `ŉ` is `ʼn`): folded the same way, so that
-        // folding stays idempotent.
-        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => return Some(Step::Apostrophe),
+        // Letters and apostrophes that decomposition leaves alone but a typist would not
+        // distinguish; applied after decomposition so that their compatibility forms (`ǿ` is
+        // `ø` with an accent, `ŉ` is `ʼn`) fold the same way and folding stays idempotent.
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' => return Some(Step::Apostrophe),
         'ø' => 'o',
         'đ' => 'd',
         'ł' => 'l',
