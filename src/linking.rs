@@ -31,19 +31,17 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::aggregate::fcr::{FcrCounts, FcrKey, UNKNOWN_DATE, tally};
-use crate::ingest::time::{days_from_civil, utc_date};
+use crate::ingest::time::{DAY_US, date_of_day, days_from_civil, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
-    CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact, write_fcr,
+    CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact,
+    write_contacts, write_fcr,
 };
 use rayon::prelude::*;
 
 use crate::output::history::{self, HistoryError, Partitions};
 use crate::output::schema::CALLS;
 use crate::output::{DatasetWriter, OutputError};
-
-/// Microseconds in a day.
-const DAY_US: i64 = 86_400 * 1_000_000;
 
 /// Which part of the dataset a linking run must bring up to date.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -337,12 +335,6 @@ enum Relinked {
     NeedsFull(FullRelink),
 }
 
-/// The partition of a call: its UTC date, or `unknown`.
-fn call_date(call: &ContactInput) -> String {
-    call.started_at_us
-        .map_or_else(|| UNKNOWN_DATE.to_string(), utc_date)
-}
-
 /// The customer id linking uses (`None` when missing or blank).
 fn customer_key(call: &ContactInput) -> Option<&str> {
     call.customer_id
@@ -411,9 +403,10 @@ impl Relink<'_> {
         let mut cells: BTreeMap<FcrKey, FcrCounts> = BTreeMap::new();
         let mut new_rows: BTreeMap<String, u64> = BTreeMap::new();
         let mut changed: BTreeSet<String> = BTreeSet::new();
-        // With one shard, rows of partitions that may turn out unchanged wait in memory and are
-        // written only if they changed; with several, they are staged at once and dropped at the
-        // swap if unchanged, so that memory stays bounded by the shard.
+        // With one shard, rows wait in memory (they are there anyway) and are written at the end,
+        // a partition per file in parallel, if their partition is rewritten; with several, they
+        // are staged at once and dropped at the swap if unchanged, so that memory stays bounded
+        // by the shard.
         let mut pending: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
         let mut calls_linked = 0;
         for shard in 0..shards {
@@ -446,7 +439,7 @@ impl Relink<'_> {
                         changed.insert(date.clone());
                     }
                 }
-                if forced(date) || shards > 1 {
+                if shards > 1 {
                     for row in &shard_rows {
                         write_contact(&mut out, date, row)?;
                     }
@@ -465,11 +458,11 @@ impl Relink<'_> {
                 forced(date) || fcr_out_of_step || changed.contains(date)
             })
             .collect();
-        for (date, rows) in pending.iter().filter(|(d, _)| partitions.contains(*d)) {
-            for row in rows {
-                write_contact(&mut out, date, row)?;
-            }
-        }
+        let pending: Vec<(String, Vec<ContactRow>)> = pending
+            .into_iter()
+            .filter(|(date, _)| partitions.contains(date))
+            .collect();
+        write_contacts(&mut out, &pending)?;
         let cells: BTreeMap<FcrKey, FcrCounts> = cells
             .into_iter()
             .filter(|(key, _)| partitions.contains(&key.call_date))
@@ -569,11 +562,23 @@ impl Relink<'_> {
             }
         }
         let cells = tally(&rows, &calls).expect("every row comes from these calls");
-        let mut by_date: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
+        // Grouped by day number, and named once per day rather than once per row.
+        let mut by_day: HashMap<Option<i64>, Vec<ContactRow>> = HashMap::new();
         for row in rows {
-            let date = call_date(by_id[row.call_id.as_str()]);
-            by_date.entry(date).or_default().push(row);
+            let day = by_id[row.call_id.as_str()]
+                .started_at_us
+                .map(|us| us.div_euclid(DAY_US));
+            by_day.entry(day).or_default().push(row);
         }
+        let by_date: BTreeMap<String, Vec<ContactRow>> = by_day
+            .into_iter()
+            .map(|(day, rows)| {
+                (
+                    day.map_or_else(|| UNKNOWN_DATE.to_string(), date_of_day),
+                    rows,
+                )
+            })
+            .collect();
         Ok(Ok(ShardRows {
             by_date,
             cells,

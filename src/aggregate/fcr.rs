@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign};
 
-use crate::ingest::time::utc_date;
+use crate::ingest::time::{DAY_US, date_of_day, utc_date};
 use crate::link::{ContactInput, ContactRow, Outcome};
 
 /// The `call_date` of a call without a start time.
@@ -289,20 +289,64 @@ pub fn tally(
     for call in calls {
         by_id.insert(&call.call_id, call);
     }
-    let mut cells: BTreeMap<FcrKey, FcrCounts> = BTreeMap::new();
+    // Counted under borrowed, hashed keys and owned once per cell: with owned keys in a B-tree,
+    // five strings allocated and a dozen compared per call made tallying 100,000 calls (cells
+    // are nearly one per call when agents are many) 300 ms, a sixth of the link step.
+    let mut cells: HashMap<CellRef<'_>, FcrCounts> = HashMap::with_capacity(rows.len());
     for row in rows {
         let call = by_id.get(row.call_id.as_str()).ok_or_else(|| MissingCall {
             call_id: row.call_id.clone(),
         })?;
-        *cells.entry(FcrKey::of(call)).or_default() += FcrCounts::of_contact(row, call);
+        *cells.entry(CellRef::of(call)).or_default() += FcrCounts::of_contact(row, call);
     }
-    Ok(cells)
+    let mut dates: HashMap<Option<i64>, String> = HashMap::new();
+    Ok(cells
+        .into_iter()
+        .map(|(cell, counts)| (cell.to_key(&mut dates), counts))
+        .collect())
+}
+
+/// An [`FcrKey`] borrowed from a call, with the day number (days since the epoch) for the date.
+#[derive(PartialEq, Eq, Hash)]
+struct CellRef<'a> {
+    day: Option<i64>,
+    queue: Option<&'a str>,
+    agent_id: Option<&'a str>,
+    channel: Option<&'a str>,
+    language: &'a str,
+}
+
+impl<'a> CellRef<'a> {
+    fn of(call: &'a ContactInput) -> CellRef<'a> {
+        CellRef {
+            day: call.started_at_us.map(|us| us.div_euclid(DAY_US)),
+            queue: call.queue.as_deref(),
+            agent_id: call.agent_id.as_deref(),
+            channel: call.channel.as_deref(),
+            language: &call.language,
+        }
+    }
+
+    /// The owned key; `dates` caches the `YYYY-MM-DD` of each day.
+    fn to_key(&self, dates: &mut HashMap<Option<i64>, String>) -> FcrKey {
+        let call_date = dates.entry(self.day).or_insert_with(|| {
+            self.day
+                .map_or_else(|| UNKNOWN_DATE.to_string(), date_of_day)
+        });
+        FcrKey {
+            call_date: call_date.clone(),
+            queue: self.queue.map(str::to_string),
+            agent_id: self.agent_id.map(str::to_string),
+            channel: self.channel.map(str::to_string),
+            language: self.language.to_string(),
+        }
+    }
 }
 
 /// Sums cells under a coarser key (`key` maps each cell's key to its rollup key).
-pub fn rollup<K: Ord>(
-    cells: &BTreeMap<FcrKey, FcrCounts>,
-    key: impl Fn(&FcrKey) -> K,
+pub fn rollup<'a, K: Ord>(
+    cells: impl IntoIterator<Item = (&'a FcrKey, &'a FcrCounts)>,
+    key: impl Fn(&'a FcrKey) -> K,
 ) -> BTreeMap<K, FcrCounts> {
     let mut out: BTreeMap<K, FcrCounts> = BTreeMap::new();
     for (k, counts) in cells {

@@ -64,9 +64,16 @@ pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
     }
 }
 
+/// Microseconds in a day.
+pub const DAY_US: i64 = 86_400 * 1_000_000;
+
 /// The UTC calendar date `YYYY-MM-DD` of a timestamp in µs since the epoch.
 pub fn utc_date(us: i64) -> String {
-    let days = us.div_euclid(86_400 * 1_000_000);
+    date_of_day(us.div_euclid(DAY_US))
+}
+
+/// The calendar date `YYYY-MM-DD` of a day number (days since 1970-01-01).
+pub fn date_of_day(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }

@@ -244,6 +244,56 @@ impl DatasetWriter {
         Ok(())
     }
 
+    /// Writes whole partitions of `table` at once, each as a file of one row group holding the
+    /// rows `fill` adds for it (no file when it adds none), in parallel on the current rayon pool. Returns the rows written.
+    ///
+    /// For partitions computed whole, like the link step's: their rows wait in no shared
+    /// budget, and one partition is encoded and compressed while another is filled. (Measured:
+    /// 144,000 fcr rows over 66 dates took 600 ms through [`DatasetWriter::append`], whose
+    /// budget wrote them out a few rows groups at a time on one thread.) A partition already
+    /// open for appends is closed first, so its rows stay in their own file.
+    pub fn write_partitions<T: Sync>(
+        &mut self,
+        table: &'static Table,
+        partitions: &[(String, T)],
+        fill: impl Fn(&T, &mut BatchBuilder) + Sync,
+    ) -> Result<u64, OutputError> {
+        let mut numbered = Vec::with_capacity(partitions.len());
+        for (call_date, rows) in partitions {
+            let key: PartKey = (table.name, table.partitioned.then(|| call_date.clone()));
+            if let Some(mut open) = self.parts.remove(&key) {
+                self.buffered -= open.builder.approx_bytes();
+                close_part(&mut open)?;
+                *self.closed_files.entry(key.clone()).or_default() += 1;
+            }
+            let number = self.closed_files.get(&key).copied().unwrap_or(0);
+            numbered.push((key, number, rows));
+        }
+        let (staging, props) = (&self.staging, &self.props);
+        let written: Vec<u64> = numbered
+            .par_iter()
+            .map(|(key, number, rows)| {
+                let mut builder = BatchBuilder::new(table);
+                fill(rows, &mut builder);
+                if builder.is_empty() {
+                    return Ok(0);
+                }
+                let mut part = open_part(staging, props, table, key.1.as_deref(), *number)?;
+                part.builder = builder;
+                close_part(&mut part)?;
+                Ok(part.rows)
+            })
+            .collect::<Result<_, OutputError>>()?;
+        for ((key, _, _), rows) in numbered.into_iter().zip(&written) {
+            if *rows > 0 {
+                *self.closed_files.entry(key).or_default() += 1;
+            }
+        }
+        let rows = written.iter().sum();
+        *self.rows_written.entry(table.name).or_default() += rows;
+        Ok(rows)
+    }
+
     fn close_least_recently_used(&mut self) -> Result<(), OutputError> {
         let Some(key) = self
             .parts
@@ -266,23 +316,7 @@ impl DatasetWriter {
         partition: Option<&str>,
         number: u32,
     ) -> Result<OpenPart, OutputError> {
-        let dir = partition_dir(&self.staging, table, partition);
-        fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
-        let path = dir.join(format!("part-{number:05}.parquet"));
-        let file = File::create(&path).map_err(io("creating", &path))?;
-        let writer = ArrowWriter::try_new(file, table.arrow_schema(), Some(self.props.clone()))
-            .map_err(|source| OutputError::Parquet {
-                path: path.clone(),
-                source,
-            })?;
-        Ok(OpenPart {
-            last_used: 0,
-            table,
-            builder: BatchBuilder::new(table),
-            writer,
-            path,
-            rows: 0,
-        })
+        open_part(&self.staging, &self.props, table, partition, number)
     }
 
     /// Writes out the parts buffering the most rows, each as a row group, until the rows
@@ -338,6 +372,34 @@ impl DatasetWriter {
             partitions,
         })
     }
+}
+
+/// Creates the staged file `number` of a part, under `staging`.
+fn open_part(
+    staging: &Path,
+    props: &WriterProperties,
+    table: &'static Table,
+    partition: Option<&str>,
+    number: u32,
+) -> Result<OpenPart, OutputError> {
+    let dir = partition_dir(staging, table, partition);
+    fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+    let path = dir.join(format!("part-{number:05}.parquet"));
+    let file = File::create(&path).map_err(io("creating", &path))?;
+    let writer = ArrowWriter::try_new(file, table.arrow_schema(), Some(props.clone())).map_err(
+        |source| OutputError::Parquet {
+            path: path.clone(),
+            source,
+        },
+    )?;
+    Ok(OpenPart {
+        last_used: 0,
+        table,
+        builder: BatchBuilder::new(table),
+        writer,
+        path,
+        rows: 0,
+    })
 }
 
 /// Writes a part's buffered rows to its file as one row group.

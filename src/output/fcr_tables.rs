@@ -20,9 +20,10 @@ use std::fmt;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
+use super::batch::BatchBuilder;
 use super::dataset::{DatasetWriter, OutputError, writer_properties};
 use super::schema::{ColType, SCHEMA_VERSION, Table, col};
-use crate::aggregate::fcr::{FcrCounts, FcrKey, Rate, by_date, by_date_agent, by_date_queue};
+use crate::aggregate::fcr::{FcrCounts, FcrKey, Rate, rollup};
 use crate::link::{ContactRow, LinkConfig, format_duration_s};
 
 use ColType::{Bool, Float64, Int32, Int64, Utf8};
@@ -352,23 +353,38 @@ pub fn write_contact(
     call_date: &str,
     row: &ContactRow,
 ) -> Result<(), OutputError> {
-    let position = i32::try_from(row.chain_position).unwrap_or(i32::MAX);
-    out.append(&CONTACTS, Some(call_date), |b| {
-        b.row()
-            .str(&row.call_id)
-            .opt_str(row.customer_id.as_deref())
-            .str(&row.chain_id)
-            .i32(position)
-            .opt_str(row.prev_call_id.as_deref())
-            .opt_str(row.next_call_id.as_deref())
-            .opt_f64(row.gap_before_s)
-            .opt_f64(row.gap_after_s)
-            .bool(row.repeat)
-            .str(row.outcome.as_str())
-            .bool(row.phrase_evidence)
-            .opt_bool(row.resolved_combined)
-            .end()
+    out.append(&CONTACTS, Some(call_date), |b| contact_row(b, row))
+}
+
+/// Writes whole contacts partitions, one file each, in parallel (see
+/// [`DatasetWriter::write_partitions`]). Returns the rows written.
+pub fn write_contacts(
+    out: &mut DatasetWriter,
+    partitions: &[(String, Vec<ContactRow>)],
+) -> Result<u64, OutputError> {
+    out.write_partitions(&CONTACTS, partitions, |rows, b| {
+        for row in rows {
+            contact_row(b, row);
+        }
     })
+}
+
+fn contact_row(b: &mut BatchBuilder, row: &ContactRow) {
+    let position = i32::try_from(row.chain_position).unwrap_or(i32::MAX);
+    b.row()
+        .str(&row.call_id)
+        .opt_str(row.customer_id.as_deref())
+        .str(&row.chain_id)
+        .i32(position)
+        .opt_str(row.prev_call_id.as_deref())
+        .opt_str(row.next_call_id.as_deref())
+        .opt_f64(row.gap_before_s)
+        .opt_f64(row.gap_after_s)
+        .bool(row.repeat)
+        .str(row.outcome.as_str())
+        .bool(row.phrase_evidence)
+        .opt_bool(row.resolved_combined)
+        .end();
 }
 
 /// The dimensions of one fcr row.
@@ -381,7 +397,11 @@ struct FcrDims<'a> {
 }
 
 /// The dimensions of a rollup row: channel and language are always rolled up.
-fn rollup<'a>(level: FcrLevel, queue: Option<&'a str>, agent_id: Option<&'a str>) -> FcrDims<'a> {
+fn rollup_dims<'a>(
+    level: FcrLevel,
+    queue: Option<&'a str>,
+    agent_id: Option<&'a str>,
+) -> FcrDims<'a> {
     FcrDims {
         level,
         queue,
@@ -391,83 +411,78 @@ fn rollup<'a>(level: FcrLevel, queue: Option<&'a str>, agent_id: Option<&'a str>
     }
 }
 
-fn append_fcr(
-    out: &mut DatasetWriter,
-    call_date: &str,
-    dims: FcrDims<'_>,
-    counts: &FcrCounts,
-) -> Result<(), OutputError> {
+/// Appends one fcr row.
+fn fcr_row(b: &mut BatchBuilder, dims: FcrDims<'_>, counts: &FcrCounts) {
     let rates = counts.rates();
     let parts = |r: Option<Rate>| (r.map(|r| r.value), r.map(|r| r.low), r.map(|r| r.high));
     let (op, op_low, op_high) = parts(rates.fcr_operational);
     let (ph, ph_low, ph_high) = parts(rates.fcr_phrase);
     let (co, co_low, co_high) = parts(rates.fcr_combined);
-    out.append(&FCR, Some(call_date), |b| {
-        b.row()
-            .str(dims.level.as_str())
-            .opt_str(dims.queue)
-            .opt_str(dims.agent_id)
-            .opt_str(dims.channel)
-            .opt_str(dims.language)
-            .i64(count(counts.contacts))
-            .i64(count(counts.first_contacts))
-            .i64(count(counts.resolved))
-            .i64(count(counts.unresolved))
-            .i64(count(counts.censored))
-            .i64(count(counts.phrase_repeats))
-            .i64(count(counts.escalations))
-            .i64(count(counts.negative_calls))
-            .i64(count(counts.resolved_combined))
-            .i64(count(counts.unresolved_combined))
-            .opt_f64(op)
-            .opt_f64(op_low)
-            .opt_f64(op_high)
-            .opt_f64(ph)
-            .opt_f64(ph_low)
-            .opt_f64(ph_high)
-            .opt_f64(co)
-            .opt_f64(co_low)
-            .opt_f64(co_high)
-            .end()
-    })
+    b.row()
+        .str(dims.level.as_str())
+        .opt_str(dims.queue)
+        .opt_str(dims.agent_id)
+        .opt_str(dims.channel)
+        .opt_str(dims.language)
+        .i64(count(counts.contacts))
+        .i64(count(counts.first_contacts))
+        .i64(count(counts.resolved))
+        .i64(count(counts.unresolved))
+        .i64(count(counts.censored))
+        .i64(count(counts.phrase_repeats))
+        .i64(count(counts.escalations))
+        .i64(count(counts.negative_calls))
+        .i64(count(counts.resolved_combined))
+        .i64(count(counts.unresolved_combined))
+        .opt_f64(op)
+        .opt_f64(op_low)
+        .opt_f64(op_high)
+        .opt_f64(ph)
+        .opt_f64(ph_low)
+        .opt_f64(ph_high)
+        .opt_f64(co)
+        .opt_f64(co_low)
+        .opt_f64(co_high)
+        .end();
 }
 
-/// Appends the fcr rows of `cells`: one `cell` row per cell, then the `date`, `date_queue` and
-/// `date_agent` rollups, each in the partition of its date. Returns the rows written.
+/// Writes the fcr rows of `cells`, one file per date: its `cell` rows in key order, then its
+/// `date`, `date_queue` and `date_agent` rollups. Returns the rows written.
 ///
 /// `cells` must hold every cell of each date it touches: a date's partition is rewritten
-/// whole, rollups included.
+/// whole, rollups included. Dates are written in parallel (see
+/// [`DatasetWriter::write_partitions`]).
 pub fn write_fcr(
     out: &mut DatasetWriter,
     cells: &BTreeMap<FcrKey, FcrCounts>,
 ) -> Result<u64, OutputError> {
-    let mut rows = 0;
+    let mut dates: Vec<(String, Vec<(&FcrKey, &FcrCounts)>)> = Vec::new();
     for (key, counts) in cells {
-        let dims = FcrDims {
-            level: FcrLevel::Cell,
-            queue: key.queue.as_deref(),
-            agent_id: key.agent_id.as_deref(),
-            channel: key.channel.as_deref(),
-            language: Some(&key.language),
-        };
-        append_fcr(out, &key.call_date, dims, counts)?;
-        rows += 1;
+        match dates.last_mut() {
+            Some((date, day)) if *date == key.call_date => day.push((key, counts)),
+            _ => dates.push((key.call_date.clone(), vec![(key, counts)])),
+        }
     }
-    for (date, counts) in by_date(cells) {
-        append_fcr(out, &date, rollup(FcrLevel::Date, None, None), &counts)?;
-        rows += 1;
-    }
-    for ((date, queue), counts) in by_date_queue(cells) {
-        let dims = rollup(FcrLevel::DateQueue, queue.as_deref(), None);
-        append_fcr(out, &date, dims, &counts)?;
-        rows += 1;
-    }
-    for ((date, agent), counts) in by_date_agent(cells) {
-        let dims = rollup(FcrLevel::DateAgent, None, agent.as_deref());
-        append_fcr(out, &date, dims, &counts)?;
-        rows += 1;
-    }
-    Ok(rows)
+    out.write_partitions(&FCR, &dates, |day, b| {
+        for (key, counts) in day {
+            let dims = FcrDims {
+                level: FcrLevel::Cell,
+                queue: key.queue.as_deref(),
+                agent_id: key.agent_id.as_deref(),
+                channel: key.channel.as_deref(),
+                language: Some(&key.language),
+            };
+            fcr_row(b, dims, counts);
+        }
+        let date: FcrCounts = day.iter().map(|(_, counts)| **counts).sum();
+        fcr_row(b, rollup_dims(FcrLevel::Date, None, None), &date);
+        for (queue, counts) in rollup(day.iter().copied(), |k| k.queue.as_deref()) {
+            fcr_row(b, rollup_dims(FcrLevel::DateQueue, queue, None), &counts);
+        }
+        for (agent, counts) in rollup(day.iter().copied(), |k| k.agent_id.as_deref()) {
+            fcr_row(b, rollup_dims(FcrLevel::DateAgent, None, agent), &counts);
+        }
+    })
 }
 
 #[cfg(test)]
@@ -567,6 +582,53 @@ mod tests {
             .find(|kv| kv.key == LINK_SETTINGS_KEY)
             .and_then(|kv| kv.value.clone());
         assert_eq!(settings.as_deref(), Some(link_settings(&cfg).as_str()));
+    }
+
+    #[test]
+    fn whole_partitions_get_a_file_each_after_the_rows_appended_before() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cfg = LinkConfig::default();
+        let mut out = DatasetWriter::create(dir.path(), "t3", link_writer_properties("t3", &cfg))
+            .expect("writer");
+        let rows = link(&worked_example(), fixture::DATA_END_US, &cfg);
+        let row = |id: &str| {
+            rows.iter()
+                .find(|r| r.call_id == id)
+                .expect("a row")
+                .clone()
+        };
+        write_contact(&mut out, "2026-11-11", &row("a4")).expect("append");
+        let whole = [
+            ("2026-11-11".to_string(), vec![row("n1"), row("a3")]),
+            ("2026-11-12".to_string(), vec![]),
+            ("2026-11-13".to_string(), vec![row("b1")]),
+        ];
+        assert_eq!(write_contacts(&mut out, &whole).expect("write"), 3);
+        assert_eq!(out.rows_written()[CONTACTS.name], 4);
+        let dates = whole.iter().map(|(date, _)| date.clone()).collect();
+        out.finish()
+            .expect("finish")
+            .replace_partitions(&FCR_TABLES, &dates)
+            .expect("commit");
+
+        let file = |date: &str, n: u32| {
+            dir.path()
+                .join(format!("contacts/call_date={date}/part-{n:05}.parquet"))
+        };
+        // The open partition was closed first: the appended row keeps its own file.
+        assert_eq!(
+            strings(&read(&file("2026-11-11", 0)), "call_id"),
+            [Some("a4".into())]
+        );
+        assert_eq!(
+            strings(&read(&file("2026-11-11", 1)), "call_id"),
+            [Some("n1".into()), Some("a3".into())]
+        );
+        assert!(!dir.path().join("contacts/call_date=2026-11-12").exists());
+        assert_eq!(
+            strings(&read(&file("2026-11-13", 0)), "call_id"),
+            [Some("b1".into())]
+        );
     }
 
     #[test]
