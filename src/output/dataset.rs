@@ -100,8 +100,8 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 /// Writer properties shared by every file: zstd, statistics, provenance in the metadata.
 pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterProperties {
     let mut builder = WriterProperties::builder();
-    for name in uncompressed_columns() {
-        builder = builder.set_column_compression(ColumnPath::from(name), Compression::UNCOMPRESSED);
+    for path in uncompressed_columns() {
+        builder = builder.set_column_compression(path, Compression::UNCOMPRESSED);
     }
     builder
         .set_compression(Compression::ZSTD(
@@ -130,18 +130,53 @@ pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterPrope
         .build()
 }
 
-/// Columns written without compression: flags and 32-bit scores. Their pages hold a few hundred
-/// bytes per row group, where zstd saves next to nothing, while the Parquet crate creates a
-/// zstd compression and a decompression context for every compressed column chunk (measured:
-/// a tenth of the run on 100,000 small files whose 66 dates interleave, 2% on the 1 GB
-/// benchmark corpus). 32-bit integers stay compressed: turn indexes shrink sixfold.
-fn uncompressed_columns() -> impl Iterator<Item = &'static str> {
-    super::schema::all_tables()
+/// Columns written without compression: flags, 32-bit scores, and [`LABEL_AND_COUNT_COLUMNS`].
+///
+/// Every compressed column chunk costs a zstd compression and a decompression context, which
+/// the Parquet crate creates anew for each chunk, and creating one runs three `cpuid`
+/// instructions. On a virtual machine each traps to the hypervisor: 9–11 µs apiece measured
+/// here, so about 60 µs per chunk (a tenth of the run on 100,000 small files whose 66 dates
+/// interleave; 2% on the 1 GB benchmark corpus). So only columns where zstd saves bytes are
+/// compressed. 32-bit integers stay compressed: turn indexes shrink sixfold.
+fn uncompressed_columns() -> impl Iterator<Item = ColumnPath> {
+    let by_type = super::schema::all_tables()
         .into_iter()
         .flat_map(|table| table.columns.iter())
         .filter(|c| matches!(c.ty, ColType::Bool | ColType::Float32))
-        .map(|c| c.name)
+        .map(|c| ColumnPath::from(c.name));
+    let named = LABEL_AND_COUNT_COLUMNS
+        .iter()
+        .map(|name| ColumnPath::from(*name));
+    let topics = ColumnPath::new(vec!["topics".into(), "list".into(), "item".into()]);
+    by_type.chain(named).chain([topics])
 }
+
+/// Labels from a small vocabulary (speaker, category, language, queue…) and small per-call
+/// counts. Dictionary and run-length encoding leave them a few bits per row, and zstd made
+/// most of these chunks larger (0.7–1.05× their encoded size on the 100,000-file benchmark),
+/// for the cost of a context pair each (see [`uncompressed_columns`]).
+const LABEL_AND_COUNT_COLUMNS: &[&str] = &[
+    "format",
+    "language",
+    "language_tag",
+    "language_source",
+    "queue",
+    "channel",
+    "role_source",
+    "lexicon_fingerprint",
+    "speaker",
+    "category",
+    "outcome",
+    "level",
+    "turns",
+    "repeat_contact_hits",
+    "escalation_hits",
+    "negative_hits",
+    "positive_hits",
+    "overtalk_count",
+    "overtalk_by_agent",
+    "overtalk_by_customer",
+];
 
 type PartKey = (&'static str, Option<String>);
 
@@ -736,4 +771,29 @@ fn footer_rows(dir: &Path) -> Result<u64, OutputError> {
 pub(crate) fn rows_in(file: File) -> Result<u64, parquet::errors::ParquetError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
     Ok(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::schema::{Column, all_tables};
+    use super::*;
+
+    #[test]
+    fn every_column_named_for_no_compression_exists_with_a_small_type() {
+        for name in LABEL_AND_COUNT_COLUMNS {
+            let columns: Vec<&Column> = all_tables()
+                .into_iter()
+                .flat_map(|table| table.columns.iter())
+                .filter(|c| c.name == *name)
+                .collect();
+            assert!(!columns.is_empty(), "no table has a column {name}");
+            for column in columns {
+                assert!(
+                    matches!(column.ty, ColType::Utf8 | ColType::Int32),
+                    "{name} is {:?}: labels are strings, counts 32-bit",
+                    column.ty
+                );
+            }
+        }
+    }
 }
