@@ -299,10 +299,21 @@ pub fn tally(
         })?;
         *cells.entry(CellRef::of(call)).or_default() += FcrCounts::of_contact(row, call);
     }
-    let mut dates: HashMap<Option<i64>, String> = HashMap::new();
-    Ok(cells
+    // Sorted borrowed, in the order of the owned keys, so that the B-tree is built from sorted
+    // input rather than by moving and comparing owned keys.
+    let dates: HashMap<Option<i64>, String> =
+        cells.keys().map(|cell| (cell.day, cell.date())).collect();
+    let mut sorted: Vec<(&str, CellRef<'_>, FcrCounts)> = cells
         .into_iter()
-        .map(|(cell, counts)| (cell.to_key(&mut dates), counts))
+        .map(|(cell, counts)| (dates[&cell.day].as_str(), cell, counts))
+        .collect();
+    sorted.sort_unstable_by(|(a_date, a, _), (b_date, b, _)| {
+        (a_date, a.queue, a.agent_id, a.channel, a.language)
+            .cmp(&(b_date, b.queue, b.agent_id, b.channel, b.language))
+    });
+    Ok(sorted
+        .into_iter()
+        .map(|(date, cell, counts)| (cell.to_key(date), counts))
         .collect())
 }
 
@@ -327,14 +338,16 @@ impl<'a> CellRef<'a> {
         }
     }
 
-    /// The owned key; `dates` caches the `YYYY-MM-DD` of each day.
-    fn to_key(&self, dates: &mut HashMap<Option<i64>, String>) -> FcrKey {
-        let call_date = dates.entry(self.day).or_insert_with(|| {
-            self.day
-                .map_or_else(|| UNKNOWN_DATE.to_string(), date_of_day)
-        });
+    /// The `call_date` of the cell.
+    fn date(&self) -> String {
+        self.day
+            .map_or_else(|| UNKNOWN_DATE.to_string(), date_of_day)
+    }
+
+    /// The owned key, with `call_date` the cell's date.
+    fn to_key(&self, call_date: &str) -> FcrKey {
         FcrKey {
-            call_date: call_date.clone(),
+            call_date: call_date.to_string(),
             queue: self.queue.map(str::to_string),
             agent_id: self.agent_id.map(str::to_string),
             channel: self.channel.map(str::to_string),
