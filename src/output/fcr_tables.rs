@@ -497,6 +497,14 @@ mod tests {
     use crate::link::fixture::{self, worked_example};
     use crate::link::{Outcome, link};
 
+    /// A link-step writer into a new temporary dataset, with the default options.
+    fn link_writer(run_id: &str) -> (tempfile::TempDir, DatasetWriter) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let props = link_writer_properties(run_id, &LinkConfig::default());
+        let out = DatasetWriter::create(dir.path(), run_id, props).expect("writer");
+        (dir, out)
+    }
+
     fn read(path: &std::path::Path) -> arrow_array::RecordBatch {
         let file = File::open(path).expect("written above");
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -519,10 +527,8 @@ mod tests {
 
     #[test]
     fn contacts_rows_round_trip_through_parquet() {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let (dir, mut out) = link_writer("t1");
         let cfg = LinkConfig::default();
-        let mut out = DatasetWriter::create(dir.path(), "t1", link_writer_properties("t1", &cfg))
-            .expect("writer");
         let rows = link(&worked_example(), fixture::DATA_END_US, &cfg);
         let a4 = rows.iter().find(|r| r.call_id == "a4").expect("a4");
         let n1 = rows.iter().find(|r| r.call_id == "n1").expect("n1");
@@ -586,10 +592,8 @@ mod tests {
 
     #[test]
     fn whole_partitions_get_a_file_each_after_the_rows_appended_before() {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let (dir, mut out) = link_writer("t3");
         let cfg = LinkConfig::default();
-        let mut out = DatasetWriter::create(dir.path(), "t3", link_writer_properties("t3", &cfg))
-            .expect("writer");
         let rows = link(&worked_example(), fixture::DATA_END_US, &cfg);
         let row = |id: &str| {
             rows.iter()
@@ -633,10 +637,8 @@ mod tests {
 
     #[test]
     fn fcr_rows_hold_cells_then_rollups_that_sum_them() {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let (dir, mut out) = link_writer("t2");
         let cfg = LinkConfig::default();
-        let mut out = DatasetWriter::create(dir.path(), "t2", link_writer_properties("t2", &cfg))
-            .expect("writer");
         let calls = worked_example();
         let rows = link(&calls, fixture::DATA_END_US, &cfg);
         let cells = tally(&rows, &calls).expect("rows of these calls");
