@@ -83,7 +83,11 @@ impl Folded {
 /// Folds `text` into `out` (cleared first), with the offset map. See the module docs for what
 /// folding does.
 pub fn fold_into(text: &str, out: &mut Folded) {
-    fold_impl::<true>(text, out);
+    if text.is_ascii() {
+        fold_ascii::<true>(text.as_bytes(), out);
+    } else {
+        fold_impl::<true>(text, out);
+    }
 }
 
 /// Folds `text` into `out.text` only, leaving `out.orig` empty: for the first look at a turn.
@@ -91,7 +95,7 @@ pub fn fold_into(text: &str, out: &mut Folded) {
 /// measured at about a tenth of the scan's CPU time on the benchmark corpus.
 pub fn fold_text_into(text: &str, out: &mut Folded) {
     if text.is_ascii() {
-        fold_ascii_text(text.as_bytes(), out);
+        fold_ascii::<false>(text.as_bytes(), out);
     } else {
         fold_impl::<false>(text, out);
     }
@@ -114,33 +118,47 @@ static ASCII_FOLD: [u8; 128] = {
     table
 };
 
-/// The same folding as [`fold_impl`] for all-ASCII text without the map, as one table-driven
-/// loop: the common case of Latin-script ASR output. Equivalence with the general path is a
-/// tested property.
-fn fold_ascii_text(bytes: &[u8], out: &mut Folded) {
-    out.orig.clear();
+/// The same folding as [`fold_impl`] for all-ASCII text, as one table-driven loop: the common
+/// case of Latin-script ASR output. With `MAP`, the offset map too (turns with a hit are folded
+/// again with it; with the default lexicons most are, and the general path made that second
+/// fold a tenth of the run). Equivalence with the general path is a tested property.
+fn fold_ascii<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
     let mut v = std::mem::take(&mut out.text).into_bytes();
     // Every rule is local on ASCII: a byte is a word byte, an apostrophe between two word bytes,
     // or a separator, and a separator is kept (as one space) unless the byte before it was a
     // separator too. So each byte is written at the output position and counted only when kept:
     // the loop has no branch on the text and no dependency but the output length. Folded text
-    // is never longer than its input, so the buffer is sized once and written by index.
+    // is never longer than its input, so the buffers are sized once and written by index. A
+    // kept separator maps to the first byte of its run, as in the general path, because the
+    // bytes after it are written at the next position and overwritten there.
     v.clear();
     v.resize(bytes.len(), 0);
+    out.orig.clear();
+    if MAP {
+        out.orig.resize(bytes.len() + 1, 0);
+    }
     let mut len = 0;
+    let mut last_end = 0; // the end of the last word byte or kept apostrophe
     let mut after_separator = true; // the start drops separators like a separator before it
     for (i, &b) in bytes.iter().enumerate() {
         let mut folded = ASCII_FOLD[b as usize];
-        // The one branch, rarely taken: an apostrophe is kept between two word bytes.
-        if (b == b'\'' || b == b'`')
-            && i > 0
-            && is_ascii_word(bytes[i - 1])
-            && bytes.get(i + 1).is_some_and(|&n| is_ascii_word(n))
-        {
-            folded = b'\'';
+        let mut at = i;
+        // The one branch, rarely taken: an apostrophe after a word byte is kept when a word byte
+        // follows; else it is punctuation, and (as in the general path, which emits it and then
+        // takes it back) a separator run it starts maps to the byte after it.
+        if (b == b'\'' || b == b'`') && i > 0 && is_ascii_word(bytes[i - 1]) {
+            if bytes.get(i + 1).is_some_and(|&n| is_ascii_word(n)) {
+                folded = b'\'';
+            } else {
+                at = i + 1;
+            }
         }
         let separator = folded == b' ';
         v[len] = folded;
+        if MAP {
+            out.orig[len] = at as u32;
+            last_end = if separator { last_end } else { i + 1 };
+        }
         len += usize::from(!(separator & after_separator));
         after_separator = separator;
     }
@@ -149,6 +167,10 @@ fn fold_ascii_text(bytes: &[u8], out: &mut Folded) {
     }
     v.truncate(len);
     out.text = String::from_utf8(v).expect("folded ASCII is ASCII");
+    if MAP {
+        out.orig[len] = last_end as u32;
+        out.orig.truncate(len + 1);
+    }
 }
 
 fn fold_impl<const MAP: bool>(text: &str, out: &mut Folded) {
@@ -887,8 +909,13 @@ mod tests {
             let mut a = Folded::new();
             let mut b = Folded::new();
             fold_impl::<false>(&text, &mut a);
-            fold_ascii_text(text.as_bytes(), &mut b);
+            fold_ascii::<false>(text.as_bytes(), &mut b);
+            prop_assert_eq!(&a.text, &b.text);
+            prop_assert!(b.orig.is_empty());
+            fold_impl::<true>(&text, &mut a);
+            fold_ascii::<true>(text.as_bytes(), &mut b);
             prop_assert_eq!(a.text, b.text);
+            prop_assert_eq!(a.orig, b.orig);
         }
 
         #[test]
