@@ -198,8 +198,19 @@ pub fn run_scan(
     let files = found.files;
     let result = thread::scope(|scope| {
         let reader_options = options.clone();
-        scope.spawn(move || read_units(files, discovery_rejects, &reader_options, unit_tx));
-        let writer_handle = scope.spawn(|| write_outputs(writer, out_rx, scanner, options, &pool));
+        // Named, so that `top -H` and profiles tell the stages apart.
+        thread::Builder::new()
+            .name("fcrscan-reader".to_string())
+            .spawn_scoped(scope, move || {
+                read_units(files, discovery_rejects, &reader_options, unit_tx)
+            })
+            .expect("the reader thread starts");
+        let writer_handle = thread::Builder::new()
+            .name("fcrscan-writer".to_string())
+            .spawn_scoped(scope, || {
+                write_outputs(writer, out_rx, scanner, options, &pool)
+            })
+            .expect("the writer thread starts");
         for batch in unit_rx {
             let outputs: Vec<UnitOutput> = pool.install(|| {
                 batch
