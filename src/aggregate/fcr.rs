@@ -301,8 +301,10 @@ pub fn tally(
     }
     // Sorted borrowed, in the order of the owned keys, so that the B-tree is built from sorted
     // input rather than by moving and comparing owned keys.
-    let dates: HashMap<Option<i64>, String> =
-        cells.keys().map(|cell| (cell.day, cell.date())).collect();
+    let mut dates: HashMap<Option<i64>, String> = HashMap::new();
+    for cell in cells.keys() {
+        dates.entry(cell.day).or_insert_with(|| cell.date());
+    }
     let mut sorted: Vec<(&str, CellRef<'_>, FcrCounts)> = cells
         .into_iter()
         .map(|(cell, counts)| (dates[&cell.day].as_str(), cell, counts))

@@ -279,13 +279,14 @@ impl DatasetWriter {
         Ok(())
     }
 
-    /// Writes whole partitions of `table` at once, each as a file of one row group holding the
-    /// rows `fill` adds for it (no file when it adds none), in parallel on the current rayon pool. Returns the rows written.
+    /// Writes whole partitions of `table` at once, each named at most once in `partitions`, as
+    /// a file of one row group holding the rows `fill` adds for it (no file when it adds none),
+    /// in parallel on the current rayon pool. Returns the rows written.
     ///
     /// For partitions computed whole, like the link step's: their rows wait in no shared
     /// budget, and one partition is encoded and compressed while another is filled. (Measured:
     /// 144,000 fcr rows over 66 dates took 600 ms through [`DatasetWriter::append`], whose
-    /// budget wrote them out a few rows groups at a time on one thread.) A partition already
+    /// budget wrote them out a few row groups at a time on one thread.) A partition already
     /// open for appends is closed first, so its rows stay in their own file.
     pub fn write_partitions<T: Sync>(
         &mut self,
@@ -304,6 +305,15 @@ impl DatasetWriter {
             let number = self.closed_files.get(&key).copied().unwrap_or(0);
             numbered.push((key, number, rows));
         }
+        debug_assert!(
+            numbered
+                .iter()
+                .map(|(key, _, _)| key)
+                .collect::<HashSet<_>>()
+                .len()
+                == numbered.len(),
+            "each partition at most once: two would write the same file"
+        );
         let (staging, props) = (&self.staging, &self.props);
         let written: Vec<u64> = numbered
             .par_iter()
