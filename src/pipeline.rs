@@ -170,15 +170,22 @@ pub fn run_scan(
     timings.insert("discover".to_string(), started.elapsed().as_millis() as u64);
 
     let props = writer_properties(&options.run_id, &scanner.fingerprint);
-    let writer = DatasetWriter::create(out_dir, &options.run_id, props)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs)
-        .thread_name(|i| format!("fcrscan-worker-{i}"))
-        .build()
-        .map_err(|source| PipelineError::Threads {
-            jobs: options.jobs,
-            source,
-        })?;
+    let mut writer = DatasetWriter::create(out_dir, &options.run_id, props)?;
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(options.jobs)
+            .thread_name(|i| format!("fcrscan-worker-{i}"))
+            .build()
+            .map_err(|source| PipelineError::Threads {
+                jobs: options.jobs,
+                source,
+            })?,
+    );
+    // Row groups are encoded by the workers, so that the one writer thread does not cap what
+    // more workers can do; with one worker the writer thread keeps encoding, beside it.
+    if pool.current_num_threads() > 1 {
+        writer.encode_on(Arc::clone(&pool));
+    }
 
     let scan_started = Instant::now();
     let source_files: HashSet<String> = found
@@ -593,6 +600,8 @@ fn write_outputs(
         }
     }
     let staged_rows = writer.rows_written().clone();
+    // Waited for here, not on a worker that the jobs might queue behind.
+    writer.settle_all()?;
     // The workers are idle by now: they complete the files.
     let staged = pool.install(|| writer.finish())?;
     Ok(Written {

@@ -488,6 +488,7 @@ pub fn write_fcr(
 #[cfg(test)]
 mod tests {
     use std::fs::File;
+    use std::sync::Arc;
 
     use arrow_array::{Array, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -633,6 +634,85 @@ mod tests {
             strings(&read(&file("2026-11-13", 0)), "call_id"),
             [Some("b1".into())]
         );
+    }
+
+    /// The row groups (their row counts) and the call ids of every contacts file of `dir`, by
+    /// partition and file.
+    fn contacts_files(dir: &std::path::Path) -> Vec<(String, Vec<i64>, Vec<Option<String>>)> {
+        let mut files: Vec<_> = walkdir::WalkDir::new(dir.join("contacts"))
+            .into_iter()
+            .map(|e| e.expect("a listing").into_path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let builder =
+                    ParquetRecordBatchReaderBuilder::try_new(File::open(&path).expect("a file"))
+                        .expect("parquet");
+                let groups = builder
+                    .metadata()
+                    .row_groups()
+                    .iter()
+                    .map(|g| g.num_rows())
+                    .collect();
+                let name = path
+                    .strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string();
+                (name, groups, strings(&read(&path), "call_id"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn row_groups_encoded_on_a_pool_make_the_same_files() {
+        let rows = link(
+            &worked_example(),
+            fixture::DATA_END_US,
+            &LinkConfig::default(),
+        );
+        // Enough rows for row groups to be written out while appending (each partition passes
+        // the row-group size in bytes), over two interleaved partitions.
+        let write = |encoder: Option<Arc<rayon::ThreadPool>>| {
+            let (dir, mut out) = link_writer("t4");
+            if let Some(pool) = encoder {
+                out.encode_on(pool);
+            }
+            for i in 0..160_000 {
+                let mut row = rows[i % rows.len()].clone();
+                row.call_id = format!("c{i:06}");
+                let date = if i % 2 == 0 {
+                    "2026-11-11"
+                } else {
+                    "2026-11-12"
+                };
+                write_contact(&mut out, date, &row).expect("append");
+            }
+            out.settle_all().expect("settle");
+            let dates = ["2026-11-11".to_string(), "2026-11-12".to_string()]
+                .into_iter()
+                .collect();
+            out.finish()
+                .expect("finish")
+                .replace_partitions(&FCR_TABLES, &dates)
+                .expect("commit");
+            contacts_files(dir.path())
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool");
+        let here = write(None);
+        let there = write(Some(Arc::new(pool)));
+        assert_eq!(here.len(), 2);
+        assert!(
+            here.iter().all(|(_, groups, _)| groups.len() > 1),
+            "row groups were written while appending: {here:?}"
+        );
+        assert_eq!(here, there);
     }
 
     #[test]
