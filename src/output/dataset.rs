@@ -317,14 +317,9 @@ impl DatasetWriter {
         let Some(pool) = &self.encoder else {
             return write_row_group(part);
         };
-        if part.builder.is_empty() {
+        let Some((rows, batch)) = take_batch(part)? else {
             return Ok(());
-        }
-        let rows = part.builder.len() as u64;
-        let batch = part.builder.finish().map_err(|source| OutputError::Arrow {
-            table: part.table.name,
-            source,
-        })?;
+        };
         let mut writer = part.writer.take().expect("settled above");
         let path = part.path.clone();
         let (tx, rx) = sync_channel(1);
@@ -595,16 +590,24 @@ fn open_part(
     })
 }
 
-/// Writes a part's buffered rows to its file as one row group.
-fn write_row_group(part: &mut OpenPart) -> Result<(), OutputError> {
+/// Takes a part's buffered rows as a record batch, with their count; `None` when none.
+fn take_batch(part: &mut OpenPart) -> Result<Option<(u64, RecordBatch)>, OutputError> {
     if part.builder.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let rows = part.builder.len() as u64;
     let batch = part.builder.finish().map_err(|source| OutputError::Arrow {
         table: part.table.name,
         source,
     })?;
+    Ok(Some((rows, batch)))
+}
+
+/// Writes a part's buffered rows to its file as one row group.
+fn write_row_group(part: &mut OpenPart) -> Result<(), OutputError> {
+    let Some((rows, batch)) = take_batch(part)? else {
+        return Ok(());
+    };
     let path = &part.path;
     let parquet = |source| OutputError::Parquet {
         path: path.clone(),
