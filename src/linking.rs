@@ -30,8 +30,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::aggregate::fcr::{FcrCounts, FcrKey, UNKNOWN_DATE, tally};
-use crate::ingest::time::{DAY_US, date_of_day, days_from_civil, utc_date};
+use crate::aggregate::fcr::{FcrCounts, FcrKey, UNKNOWN_DATE, call_date_of_day, day_of, tally};
+use crate::ingest::time::{DAY_US, days_from_civil, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
     CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact,
@@ -565,19 +565,12 @@ impl Relink<'_> {
         // Grouped by day number, and named once per day rather than once per row.
         let mut by_day: HashMap<Option<i64>, Vec<ContactRow>> = HashMap::new();
         for row in rows {
-            let day = by_id[row.call_id.as_str()]
-                .started_at_us
-                .map(|us| us.div_euclid(DAY_US));
+            let day = day_of(by_id[row.call_id.as_str()].started_at_us);
             by_day.entry(day).or_default().push(row);
         }
         let by_date: BTreeMap<String, Vec<ContactRow>> = by_day
             .into_iter()
-            .map(|(day, rows)| {
-                (
-                    day.map_or_else(|| UNKNOWN_DATE.to_string(), date_of_day),
-                    rows,
-                )
-            })
+            .map(|(day, rows)| (call_date_of_day(day), rows))
             .collect();
         Ok(Ok(ShardRows {
             by_date,

@@ -29,6 +29,17 @@ use crate::link::{ContactInput, ContactRow, Outcome};
 /// The `call_date` of a call without a start time.
 pub const UNKNOWN_DATE: &str = "unknown";
 
+/// The UTC day number (days since 1970-01-01) a call started on; `None` without a start. Rows
+/// are grouped by it and named once per day ([`call_date_of_day`]), not once per call.
+pub fn day_of(started_at_us: Option<i64>) -> Option<i64> {
+    started_at_us.map(|us| us.div_euclid(DAY_US))
+}
+
+/// The `call_date` of a day number: `YYYY-MM-DD`, or [`UNKNOWN_DATE`] for `None`.
+pub fn call_date_of_day(day: Option<i64>) -> String {
+    day.map_or_else(|| UNKNOWN_DATE.to_string(), date_of_day)
+}
+
 /// The 0.975 quantile of the standard normal distribution: the `z` of a two-sided 95% interval.
 pub const Z_95: f64 = 1.959_963_984_540_054;
 
@@ -303,7 +314,9 @@ pub fn tally(
     // input rather than by moving and comparing owned keys.
     let mut dates: HashMap<Option<i64>, String> = HashMap::new();
     for cell in cells.keys() {
-        dates.entry(cell.day).or_insert_with(|| cell.date());
+        dates
+            .entry(cell.day)
+            .or_insert_with(|| call_date_of_day(cell.day));
     }
     let mut sorted: Vec<(&str, CellRef<'_>, FcrCounts)> = cells
         .into_iter()
@@ -332,18 +345,12 @@ struct CellRef<'a> {
 impl<'a> CellRef<'a> {
     fn of(call: &'a ContactInput) -> CellRef<'a> {
         CellRef {
-            day: call.started_at_us.map(|us| us.div_euclid(DAY_US)),
+            day: day_of(call.started_at_us),
             queue: call.queue.as_deref(),
             agent_id: call.agent_id.as_deref(),
             channel: call.channel.as_deref(),
             language: &call.language,
         }
-    }
-
-    /// The `call_date` of the cell.
-    fn date(&self) -> String {
-        self.day
-            .map_or_else(|| UNKNOWN_DATE.to_string(), date_of_day)
     }
 
     /// The owned key, with `call_date` the cell's date.

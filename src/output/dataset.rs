@@ -212,10 +212,10 @@ struct Encoded {
 
 impl OpenPart {
     /// Waits for the row group encoded in the background, if any, and takes the writer back.
-    /// Returns the bytes it held.
-    fn settle(&mut self) -> Result<usize, OutputError> {
+    /// Returns the bytes it held; `None` when none was being encoded.
+    fn settle(&mut self) -> Result<Option<usize>, OutputError> {
         let Some(encoding) = self.encoding.take() else {
-            return Ok(0);
+            return Ok(None);
         };
         let done = encoding
             .recv()
@@ -223,7 +223,7 @@ impl OpenPart {
         self.writer = Some(done.writer);
         done.result?;
         self.rows += done.rows;
-        Ok(done.bytes)
+        Ok(Some(done.bytes))
     }
 
     fn writer(&mut self) -> &mut ArrowWriter<File> {
@@ -304,14 +304,10 @@ impl DatasetWriter {
     /// Writes `key`'s buffered rows out as a row group: in the background when an encoder is
     /// set, else here.
     fn write_out(&mut self, key: &PartKey) -> Result<(), OutputError> {
+        self.settle(key)?;
         let Some(part) = self.parts.get_mut(key) else {
             return Ok(());
         };
-        let settled = part.settle()?;
-        if settled > 0 {
-            self.settled(key, settled);
-        }
-        let part = self.parts.get_mut(key).expect("present above");
         let held = part.builder.approx_bytes();
         self.buffered -= held;
         let Some(pool) = &self.encoder else {
@@ -343,12 +339,22 @@ impl DatasetWriter {
         Ok(())
     }
 
-    /// Forgets the settled background row group of `key` (`bytes` of rows).
-    fn settled(&mut self, key: &PartKey, bytes: usize) {
-        self.encoding_bytes -= bytes;
-        if let Some(at) = self.encoding.iter().position(|k| k == key) {
+    /// Waits for `key`'s row group being encoded in the background, if any, and takes it off
+    /// the books.
+    fn settle(&mut self, key: &PartKey) -> Result<(), OutputError> {
+        let Some(part) = self.parts.get_mut(key) else {
+            return Ok(());
+        };
+        if let Some(bytes) = part.settle()? {
+            self.encoding_bytes -= bytes;
+            let at = self
+                .encoding
+                .iter()
+                .position(|k| k == key)
+                .expect("a row group in flight is queued");
             self.encoding.remove(at);
         }
+        Ok(())
     }
 
     /// Waits for the oldest row group encoded in the background. `false`: there was none.
@@ -356,13 +362,21 @@ impl DatasetWriter {
         let Some(key) = self.encoding.front().cloned() else {
             return Ok(false);
         };
-        let bytes = match self.parts.get_mut(&key) {
-            Some(part) => part.settle()?,
-            None => 0,
-        };
-        self.encoding_bytes -= bytes;
-        self.encoding.pop_front();
+        self.settle(&key)?;
         Ok(true)
+    }
+
+    /// Completes `key`'s file, if it is open: its buffered rows become its last row group, and
+    /// the part's next rows go to a new file.
+    fn close(&mut self, key: &PartKey) -> Result<(), OutputError> {
+        self.settle(key)?;
+        let Some(mut part) = self.parts.remove(key) else {
+            return Ok(());
+        };
+        self.buffered -= part.builder.approx_bytes();
+        close_part(&mut part)?;
+        *self.closed_files.entry(key.clone()).or_default() += 1;
+        Ok(())
     }
 
     /// Appends the rows `fill` adds (usually one; a call's hits or turns at once, so the part is
@@ -426,13 +440,7 @@ impl DatasetWriter {
         let mut numbered = Vec::with_capacity(partitions.len());
         for (call_date, rows) in partitions {
             let key: PartKey = (table.name, table.partitioned.then(|| call_date.clone()));
-            if let Some(mut open) = self.parts.remove(&key) {
-                let settled = open.settle()?;
-                self.settled(&key, settled);
-                self.buffered -= open.builder.approx_bytes();
-                close_part(&mut open)?;
-                *self.closed_files.entry(key.clone()).or_default() += 1;
-            }
+            self.close(&key)?;
             let number = self.closed_files.get(&key).copied().unwrap_or(0);
             numbered.push((key, number, rows));
         }
@@ -479,13 +487,7 @@ impl DatasetWriter {
         else {
             return Ok(());
         };
-        let mut part = self.parts.remove(&key).expect("found above");
-        let settled = part.settle()?;
-        self.settled(&key, settled);
-        self.buffered -= part.builder.approx_bytes();
-        close_part(&mut part)?;
-        *self.closed_files.entry(key).or_default() += 1;
-        Ok(())
+        self.close(&key)
     }
 
     fn open_part(
@@ -623,9 +625,9 @@ fn write_row_group(part: &mut OpenPart) -> Result<(), OutputError> {
     Ok(())
 }
 
-/// Writes what is buffered and completes the file.
+/// Writes what is buffered and completes the file (its row group in flight, if any, settled
+/// first).
 fn close_part(part: &mut OpenPart) -> Result<(), OutputError> {
-    part.settle()?;
     write_row_group(part)?;
     part.writer()
         .finish()

@@ -498,6 +498,15 @@ mod tests {
     use crate::link::fixture::{self, worked_example};
     use crate::link::{Outcome, link};
 
+    /// The worked example's contacts rows, linked with the default options.
+    fn linked() -> Vec<ContactRow> {
+        link(
+            &worked_example(),
+            fixture::DATA_END_US,
+            &LinkConfig::default(),
+        )
+    }
+
     /// A link-step writer into a new temporary dataset, with the default options.
     fn link_writer(run_id: &str) -> (tempfile::TempDir, DatasetWriter) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -529,8 +538,7 @@ mod tests {
     #[test]
     fn contacts_rows_round_trip_through_parquet() {
         let (dir, mut out) = link_writer("t1");
-        let cfg = LinkConfig::default();
-        let rows = link(&worked_example(), fixture::DATA_END_US, &cfg);
+        let rows = linked();
         let a4 = rows.iter().find(|r| r.call_id == "a4").expect("a4");
         let n1 = rows.iter().find(|r| r.call_id == "n1").expect("n1");
         write_contact(&mut out, "2026-11-11", a4).expect("append");
@@ -588,14 +596,16 @@ mod tests {
             .iter()
             .find(|kv| kv.key == LINK_SETTINGS_KEY)
             .and_then(|kv| kv.value.clone());
-        assert_eq!(settings.as_deref(), Some(link_settings(&cfg).as_str()));
+        assert_eq!(
+            settings.as_deref(),
+            Some(link_settings(&LinkConfig::default()).as_str())
+        );
     }
 
     #[test]
     fn whole_partitions_get_a_file_each_after_the_rows_appended_before() {
         let (dir, mut out) = link_writer("t3");
-        let cfg = LinkConfig::default();
-        let rows = link(&worked_example(), fixture::DATA_END_US, &cfg);
+        let rows = linked();
         let row = |id: &str| {
             rows.iter()
                 .find(|r| r.call_id == id)
@@ -669,11 +679,7 @@ mod tests {
 
     #[test]
     fn row_groups_encoded_on_a_pool_make_the_same_files() {
-        let rows = link(
-            &worked_example(),
-            fixture::DATA_END_US,
-            &LinkConfig::default(),
-        );
+        let rows = linked();
         // Enough rows for row groups to be written out while appending (each partition passes
         // the row-group size in bytes), over two interleaved partitions.
         let write = |encoder: Option<Arc<rayon::ThreadPool>>| {
