@@ -57,7 +57,7 @@ pub fn looks_canonical(bytes: &[u8]) -> bool {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// Parses one canonical record. On failure returns the reason and the call_id when readable.
@@ -66,6 +66,14 @@ pub fn parse_call(bytes: &[u8], source: SourceRef) -> Result<Call, (RejectReason
     let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
         return Err((RejectReason::InvalidUtf8, None));
     };
+    parse_call_text(text, source)
+}
+
+/// [`parse_call`] for a record already known to be UTF-8 (a whole file, validated once).
+pub fn parse_call_text(
+    text: &str,
+    source: SourceRef,
+) -> Result<Call, (RejectReason, Option<String>)> {
     let raw: RawCall<'_> = serde_json::from_str(text).map_err(|e| (json_reason(&e), None))?;
     let call_id = match raw.call_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_string(),
