@@ -378,14 +378,11 @@ impl Relink<'_> {
         if plan.unknown {
             recent.push(UNKNOWN_DATE);
         }
-        let mut recent_calls = 0;
-        for date in &recent {
-            recent_calls += history::partition_rows(root, &CALLS, date)?;
-        }
-        let shards = recent_calls.div_ceil(shard_calls.max(1)).max(1);
+        let recent_calls = history::calls_summary(root, &recent)?;
+        let shards = recent_calls.rows.div_ceil(shard_calls.max(1)).max(1);
         // The data end is a property of all calls, not of one shard's: the latest start among
         // the recent calls (the calls read for context all started earlier).
-        let data_end_us = history::latest_start(root, &recent)?;
+        let data_end_us = recent_calls.latest_start;
 
         let fcr_parts = history::partitions(root, &FCR)?;
         let candidates = self.candidates(&history::partitions(root, &CONTACTS)?, &fcr_parts);

@@ -937,7 +937,7 @@ fn footer_rows(dir: &Path) -> Result<u64, OutputError> {
 }
 
 /// The rows of a Parquet file, from its footer alone.
-pub(crate) fn rows_in(file: File) -> Result<u64, parquet::errors::ParquetError> {
+fn rows_in(file: File) -> Result<u64, parquet::errors::ParquetError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
     Ok(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0))
 }
