@@ -36,9 +36,10 @@ pub struct Discovery {
 pub fn discover(paths: &[PathBuf]) -> Discovery {
     let mut found = Discovery::default();
     for root in paths {
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name();
+        let (files, skipped, rejects) =
+            (found.files.len(), found.skipped.len(), found.rejects.len());
+        // Unsorted walk, sorted after: see `walk_order_key`.
+        let walker = walkdir::WalkDir::new(root).follow_links(true);
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
@@ -69,6 +70,9 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 }
             }
         }
+        found.files[files..].sort_by_cached_key(|f| walk_order_key(&f.path));
+        found.skipped[skipped..].sort_by_cached_key(|p| walk_order_key(p));
+        found.rejects[rejects..].sort_by_cached_key(|r| walk_order_key(Path::new(&*r.source.path)));
     }
     // Sizes (for batching and progress) are one stat per file: in parallel, since a night of
     // small files is mostly this.
@@ -76,6 +80,21 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
         f.size_bytes = std::fs::metadata(&f.path).map_or(0, |m| m.len());
     });
     found
+}
+
+/// The order of a walk that visits each directory's entries sorted by name: paths compared
+/// component by component, each as bytes. As one byte string per path, with a 0 byte (which no
+/// name holds, and which sorts first) after each component, so that `a/b` comes before `a.txt`
+/// as in the walk. Sorting these once per file is cheaper than letting the walk sort each
+/// directory: its comparator parsed both paths' names anew at every comparison, which took
+/// most of discovering 100,000 files in one directory (0.25 of 0.3 s).
+fn walk_order_key(path: &Path) -> Vec<u8> {
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for component in path.components() {
+        key.extend_from_slice(component.as_os_str().as_encoded_bytes());
+        key.push(0);
+    }
+    key
 }
 
 fn io_detail(err: &walkdir::Error) -> String {
@@ -115,10 +134,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir(d.join("b")).unwrap();
+        std::fs::create_dir(d.join("a")).unwrap();
         for f in [
             "b/2.jsonl",
             "b/1.json",
             "a.txt",
+            "a/z.json",
+            "a-1.json",
             "README.md",
             ".hidden",
             "LICENSE",
@@ -137,7 +159,11 @@ mod tests {
                     .into_owned()
             })
             .collect();
-        assert_eq!(names, ["a.txt", "b/1.json", "b/2.jsonl"]);
+        // Each directory's entries in name order: `a` before `a-1.json` and `a.txt`.
+        assert_eq!(
+            names,
+            ["a/z.json", "a-1.json", "a.txt", "b/1.json", "b/2.jsonl"]
+        );
         assert_eq!(found.skipped.len(), 3);
         assert_eq!(found.rejects.len(), 1);
         assert_eq!(found.rejects[0].reason.code(), "unreadable");
