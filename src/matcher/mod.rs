@@ -74,7 +74,14 @@ pub enum MatcherError {
 pub struct Scratch {
     folded: Folded,
     raw: Vec<RawHit>,
+    /// How often recent turns held a hit, from 0 to [`HIT_SCORE_MAX`]: +1 for a turn with a
+    /// hit, -1 for one without. See [`Matcher::scan_turn`].
+    hit_score: u8,
 }
+
+/// The top of [`Scratch::hit_score`]; from half of it up, turns are folded with the offset map
+/// at once.
+const HIT_SCORE_MAX: u8 = 16;
 
 impl Scratch {
     /// Empty buffers.
@@ -265,8 +272,21 @@ impl Matcher {
         scratch: &mut Scratch,
         out: &mut Vec<Hit>,
     ) {
-        let Scratch { folded, raw } = scratch;
-        normalize::fold_text_into(text, folded);
+        let Scratch {
+            folded,
+            raw,
+            hit_score,
+        } = scratch;
+        // Most turns hold no cue, so the offset map is built only for those that do, by folding
+        // them again. Where most turns do (a lexicon of common topic words), that second fold
+        // was a tenth of the scan, so while recent turns mostly had hits the map is built in
+        // the first fold. Either way the folded text is the same: only the work differs.
+        let mapped = *hit_score >= HIT_SCORE_MAX / 2;
+        if mapped {
+            normalize::fold_into(text, folded);
+        } else {
+            normalize::fold_text_into(text, folded);
+        }
         raw.clear();
         let hay = folded.text.as_str();
         let automaton = self.automaton(lang);
@@ -294,10 +314,14 @@ impl Matcher {
             }
         }
         if raw.is_empty() {
+            *hit_score = hit_score.saturating_sub(1);
             return;
         }
-        // Only now is the offset map needed: fold again, with it (same text by construction).
-        normalize::fold_into(text, folded);
+        *hit_score = (*hit_score + 1).min(HIT_SCORE_MAX);
+        if !mapped {
+            // Only now is the offset map needed: fold again, with it (same text by construction).
+            normalize::fold_into(text, folded);
+        }
         let hay = folded.text.as_str();
         // Punctuation is gone from folded text, but a clause break in the original still ends
         // the reach of a negator ("no news yet, disappointed").
@@ -484,6 +508,49 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn turns_give_the_same_hits_whether_the_map_is_built_first_or_after() {
+        let lex = lexicon(&[
+            ("i called", "repeat_contact", "en"),
+            ("called twice", "repeat_contact", "en"),
+            ("not", "negator", "en"),
+            ("happy", "sentiment_positive", "en"),
+            ("très déçu", "sentiment_negative", "fr"),
+        ]);
+        let m = Matcher::new(&lex).unwrap();
+        let turns = [
+            ("Yes, I CALLED twice!", "en"),
+            ("i'm not   happy... at ALL", "en"),
+            ("nothing to see here", "en"),
+            ("Je suis TRES deçu, vraiment", "fr"),
+            ("I called. Twice? happy, not happy", "en"),
+        ];
+        let scan_with = |scratch: &mut Scratch, text: &str, lang: &str| {
+            let mut out = Vec::new();
+            let lang = Some(Lang::from_code(lang).unwrap());
+            m.scan_turn(text, 0, lang, scratch, &mut out);
+            out
+        };
+        let mut warm = Scratch::new();
+        for _ in 0..HIT_SCORE_MAX {
+            scan_with(&mut warm, "i called", "en");
+        }
+        for (text, lang) in turns {
+            assert!(
+                warm.hit_score >= HIT_SCORE_MAX / 2,
+                "the map is built first"
+            );
+            let cold = scan_with(&mut Scratch::new(), text, lang);
+            assert_eq!(scan_with(&mut warm, text, lang), cold, "{text}");
+            assert!(!cold.is_empty() || text.starts_with("nothing"), "{text}");
+        }
+        // And back: turns without hits bring the first fold back to text only.
+        for _ in 0..HIT_SCORE_MAX {
+            scan_with(&mut warm, "nothing", "en");
+        }
+        assert_eq!(warm.hit_score, 0);
     }
 
     #[test]
