@@ -165,9 +165,9 @@ fn fold_ascii<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
             let b = bytes[i];
             let mut folded = ASCII_FOLD[b as usize];
             let mut at = i;
-            // The one branch, rarely taken: an apostrophe after a word byte is kept when a word byte
-            // follows; else it is punctuation, and (as in the general path, which emits it and then
-            // takes it back) a separator run it starts maps to the byte after it.
+            // The one branch, rarely taken: an apostrophe after a word byte is kept when a word
+            // byte follows; else it is punctuation, and (as in the general path, which emits it
+            // and then takes it back) a separator run it starts maps to the byte after it.
             if (b == b'\'' || b == b'`') && i > 0 && is_ascii_word(bytes[i - 1]) {
                 if bytes.get(i + 1).is_some_and(|&n| is_ascii_word(n)) {
                     folded = b'\'';
@@ -213,8 +213,8 @@ impl PlainChunk {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = Self::ONES * 0x80;
 
-    /// `None` unless `chunk` is eight plain ASCII bytes; `after_separator` says the byte before them was a
-    /// separator or that they start the text.
+    /// `None` unless `chunk` is eight plain ASCII bytes; `after_separator` says the byte before
+    /// them was a separator or that they start the text.
     #[inline]
     fn of(chunk: &[u8], after_separator: bool) -> Option<PlainChunk> {
         let x = u64::from_le_bytes(chunk.try_into().ok()?);
