@@ -30,7 +30,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::aggregate::fcr::{FcrCounts, FcrKey, UNKNOWN_DATE, call_date_of_day, day_of, tally};
+use crate::aggregate::fcr::{
+    FcrCounts, FcrKey, UNKNOWN_DATE, call_date_of_day, day_of, tally_by_id,
+};
 use crate::ingest::time::{DAY_US, days_from_civil, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
@@ -558,7 +560,7 @@ impl Relink<'_> {
                 return Ok(Err(reason));
             }
         }
-        let cells = tally(&rows, &calls).expect("every row comes from these calls");
+        let cells = tally_by_id(&rows, &by_id).expect("every row comes from these calls");
         // Grouped by day number, and named once per day rather than once per row.
         let mut by_day: HashMap<Option<i64>, Vec<ContactRow>> = HashMap::new();
         for row in rows {
