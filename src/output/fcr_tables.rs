@@ -29,10 +29,10 @@ use crate::link::{ContactRow, LinkConfig, format_duration_s};
 use ColType::{Bool, Float64, Int32, Int64, Utf8};
 
 /// One row per call: where it sits in its customer's chain of contacts and how it ended.
-pub static CONTACTS: Table = Table {
-    name: "contacts",
-    partitioned: true,
-    columns: &[
+pub static CONTACTS: Table = Table::new(
+    "contacts",
+    true,
+    &[
         col(
             "call_id",
             Utf8,
@@ -106,14 +106,14 @@ pub static CONTACTS: Table = Table {
             "Both signals joined: false when unresolved or a phrase-only repeat (phrase_evidence and no prev_call_id), true when resolved otherwise, null when unknown.",
         ),
     ],
-};
+);
 
 /// FCR counts and rates per date × queue × agent × channel × language (`level = 'cell'`) and
 /// their rollups per date, per date × queue and per date × agent.
-pub static FCR: Table = Table {
-    name: "fcr",
-    partitioned: true,
-    columns: &[
+pub static FCR: Table = Table::new(
+    "fcr",
+    true,
+    &[
         col(
             "level",
             Utf8,
@@ -254,7 +254,7 @@ pub static FCR: Table = Table {
             "Upper bound of the Wilson 95% interval of fcr_combined.",
         ),
     ],
-};
+);
 
 /// The tables linking writes, in the order they are committed.
 pub static FCR_TABLES: [&Table; 2] = [&CONTACTS, &FCR];

@@ -570,10 +570,10 @@ mod tests {
         use parquet::arrow::ArrowWriter;
         use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-        static STARTS: Table = Table {
-            name: "calls",
-            partitioned: true,
-            columns: &[
+        static STARTS: Table = Table::new(
+            "calls",
+            true,
+            &[
                 Column {
                     name: "call_id",
                     ty: ColType::Utf8,
@@ -587,7 +587,7 @@ mod tests {
                     doc: "a start",
                 },
             ],
-        };
+        );
         let dir = tempfile::tempdir().expect("temp dir");
         let write = |date: &str, file: &str, starts: &[Option<i64>], stats: EnabledStatistics| {
             let part = dir.path().join(format!("calls/call_date={date}"));
@@ -641,16 +641,16 @@ mod tests {
         use crate::output::schema::{ColType, Column};
         use parquet::arrow::ArrowWriter;
 
-        static ODD: Table = Table {
-            name: "calls",
-            partitioned: true,
-            columns: &[Column {
+        static ODD: Table = Table::new(
+            "calls",
+            true,
+            &[Column {
                 name: "call_id",
                 ty: ColType::Utf8,
                 nullable: false,
                 doc: "only an id",
             }],
-        };
+        );
         let dir = tempfile::tempdir().expect("temp dir");
         let part = dir.path().join("calls/call_date=2026-11-02");
         fs::create_dir_all(&part).expect("mkdir");
