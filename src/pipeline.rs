@@ -35,6 +35,7 @@ use crate::ingest::{
 };
 use crate::matcher::Scratch;
 use crate::model::{Call, SourceRef};
+use crate::output::id_set::IdSet;
 use crate::output::rows::{TranscriptPolicy, call_date, write_call, write_reject};
 use crate::output::schema::SCAN_TABLES;
 use crate::output::{DatasetWriter, OutputError, Replacement, writer_properties};
@@ -533,7 +534,7 @@ struct Written {
     staged: crate::output::StagedRun,
     staged_rows: std::collections::BTreeMap<&'static str, u64>,
     counts: RunCounts,
-    call_ids: HashSet<String>,
+    call_ids: IdSet,
     call_dates: std::collections::BTreeSet<String>,
     first_rejects: Vec<Reject>,
 }
@@ -547,7 +548,7 @@ fn write_outputs(
     pool: &rayon::ThreadPool,
 ) -> Result<Written, OutputError> {
     let mut counts = RunCounts::default();
-    let mut call_ids: HashSet<String> = HashSet::new();
+    let mut call_ids = IdSet::new();
     let mut call_dates = std::collections::BTreeSet::new();
     let mut first_rejects = Vec::new();
     let mut reject = |writer: &mut DatasetWriter,
@@ -577,7 +578,7 @@ fn write_outputs(
                         continue;
                     }
                 };
-                if !call_ids.insert(scanned.call.call_id.clone()) {
+                if !call_ids.insert(&scanned.call.call_id) {
                     let r = Reject {
                         source: scanned.call.source.clone(),
                         call_id: Some(scanned.call.call_id.clone()),

@@ -37,6 +37,7 @@ use rayon::ThreadPool;
 use rayon::prelude::*;
 
 use super::batch::BatchBuilder;
+use super::id_set::IdSet;
 use super::schema::{ColType, SCHEMA_VERSION, Table};
 
 /// Rows per record batch when reading Parquet back (carry-over, history).
@@ -660,7 +661,7 @@ pub struct StagedRun {
 #[derive(Debug, Default)]
 pub struct Replacement {
     /// Every call_id this run wrote.
-    pub call_ids: HashSet<String>,
+    pub call_ids: IdSet,
     /// Every source file this run read.
     pub source_files: HashSet<String>,
     /// Every call_date partition this run wrote calls into.
@@ -740,10 +741,12 @@ impl StagedRun {
         } else {
             "source_file"
         };
-        let keys = if table.partitioned {
-            &replace.call_ids
-        } else {
-            &replace.source_files
+        let replaced = |key: &str| {
+            if table.partitioned {
+                replace.call_ids.contains(key)
+            } else {
+                replace.source_files.contains(key)
+            }
         };
         let mut next_part = 1 + fs::read_dir(staged).map(|d| d.count()).unwrap_or(0);
         let mut dropped = 0;
@@ -768,7 +771,7 @@ impl StagedRun {
                     path: file.clone(),
                     source: e.into(),
                 })?;
-                let (kept, n_dropped) = filter_out(&batch, key_column, keys);
+                let (kept, n_dropped) = filter_out(&batch, key_column, replaced);
                 dropped += n_dropped;
                 if kept.num_rows() == 0 {
                     continue;
@@ -800,8 +803,12 @@ impl StagedRun {
     }
 }
 
-/// Drops the rows whose `column` value is in `keys`.
-fn filter_out(batch: &RecordBatch, column: &str, keys: &HashSet<String>) -> (RecordBatch, u64) {
+/// Drops the rows whose `column` value is `replaced`.
+fn filter_out(
+    batch: &RecordBatch,
+    column: &str,
+    replaced: impl Fn(&str) -> bool,
+) -> (RecordBatch, u64) {
     let Some(values) = batch
         .column_by_name(column)
         .and_then(|c| c.as_any().downcast_ref::<StringArray>())
@@ -809,7 +816,7 @@ fn filter_out(batch: &RecordBatch, column: &str, keys: &HashSet<String>) -> (Rec
         return (batch.clone(), 0);
     };
     let keep: BooleanArray = (0..values.len())
-        .map(|i| Some(values.is_null(i) || !keys.contains(values.value(i))))
+        .map(|i| Some(values.is_null(i) || !replaced(values.value(i))))
         .collect();
     let dropped = keep.values().count_set_bits();
     let dropped = (batch.num_rows() - dropped) as u64;

@@ -1,12 +1,13 @@
 //! The only module that knows Arrow and Parquet: table schemas ([`schema`]), row-by-row batch
 //! building ([`batch`]), the staged, partitioned dataset ([`dataset`]), scan rows ([`rows`]) and
-//! the run manifest ([`manifest`]); the FCR tables ([`fcr_tables`]) and reading the dataset
+//! the run manifest ([`manifest`]) and the set of call_ids a run wrote ([`id_set`]); the FCR tables ([`fcr_tables`]) and reading the dataset
 //! back for linking ([`history`]).
 
 pub mod batch;
 pub mod dataset;
 pub mod fcr_tables;
 pub mod history;
+pub mod id_set;
 pub mod manifest;
 pub mod rows;
 pub mod schema;
