@@ -46,3 +46,26 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// Returns the pages of freed memory the allocator still holds to the system, at once.
+///
+/// Called between the scan and the link step. jemalloc keeps freed pages (dirty) for ten
+/// seconds before it returns them, and keeps them per arena, that is per thread: the link step,
+/// on other threads, allocated anew beside what the scan had freed. Measured (interleaved,
+/// `--jobs 2`): peak RSS on the 1 GB benchmark corpus 134 → 115 MiB, on 2 GB 173 → 160 MiB,
+/// with no change in time beyond the noise. Best effort: should jemalloc refuse, memory stays as
+/// it was.
+pub fn release_free_memory() {
+    #[cfg(not(target_env = "msvc"))]
+    // SAFETY: `arena.<i>.purge` with MALLCTL_ARENAS_ALL (4096) takes and returns no value; the
+    // name is NUL-terminated.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+}

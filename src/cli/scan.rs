@@ -137,6 +137,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     });
     view.finish();
     let report = report.with_context(|| format!("scanning into {}", args.out.display()))?;
+    crate::release_free_memory();
     let linked = super::link::after_scan(
         &args.out,
         &link_config,
