@@ -48,11 +48,8 @@ pub const BATCH_ROWS: usize = 8192;
 /// compression and decompression context per column, which the Parquet crate creates with
 /// every column chunk) is never multiplied by the number of open partitions. (Measured before
 /// this bound existed: peak RSS grew by 0.35 MB per MB of input on a corpus spanning many
-/// dates, because every partition kept its own buffers.) 16 MiB rather than 32: on the 1 GB
-/// benchmark corpus (43 dates) the budget binds and the builders held 32 MiB at the peak, on
-/// its first 100 MB (5 dates) 18; at 16 MiB the first is 17, row groups of turns hold about
-/// 20,000 rows, and the time is the same.
-pub const OPEN_BUFFER_BUDGET: usize = 16 << 20;
+/// dates, because every partition kept its own buffers.)
+pub const OPEN_BUFFER_BUDGET: usize = 32 << 20;
 /// At most this many part files are open at once (bounded by file descriptors, not memory:
 /// an open file without buffered rows holds little). Measured on 100,000 small files whose
 /// dates interleave (66 dates × 3 tables): with 24, files were closed and reopened thousands of
