@@ -264,10 +264,12 @@ impl Plan {
 /// this is linked in customer shards, one after another: memory then grows with this constant,
 /// not with the night. Each further shard reads the recent partitions again. Measured on
 /// 305,000 calls: one shard 295 MB and 1.65 s; shards of 100,000, 148 MB and 1.77 s; of
-/// 25,000, 106 MB and 2.34 s (docs/FCR.md). 25,000 so that a scan's link step, at about
-/// 40 MB, stays under the scan's own peak: with 100,000, linking the 65,000 calls of the 1 GB
-/// benchmark corpus in one shard was the run's peak, 20 MiB above the scan's.
-pub const SHARD_CALLS: u64 = 25_000;
+/// 25,000, 106 MB and 2.34 s (docs/FCR.md). 50,000 so that a scan's link step stays under
+/// the scan's own peak: with 100,000, linking the 65,000 calls of the 1 GB benchmark corpus in
+/// one shard was the run's peak, 20 MiB above the scan's. Smaller shards cost time and no
+/// longer lower the peak: on 100,000 small files, 25,000 took 0.45 CPU s more than 50,000 for
+/// the same peak RSS.
+pub const SHARD_CALLS: u64 = 50_000;
 
 /// Brings the `contacts` and `fcr` tables of the dataset at `root` up to date with its calls.
 ///
