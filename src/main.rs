@@ -52,8 +52,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// Called between the scan and the link step. jemalloc keeps freed pages (dirty) for ten
 /// seconds before it returns them, and keeps them per arena, that is per thread: the link step,
 /// on other threads, allocated anew beside what the scan had freed. Measured (interleaved,
-/// `--jobs 2`): peak RSS on the 1 GB benchmark corpus 134 → 115 MiB, on 2 GB 173 → 160 MiB,
-/// with no change in time beyond the noise. Best effort: should jemalloc refuse, memory stays as
+/// `--jobs 2`): peak RSS on the 2 GB benchmark corpus 214 → 187 MiB; on 1 GB, whose peak is in
+/// the scan, 142 either way; no change in time beyond the noise. Best effort: should jemalloc refuse, memory stays as
 /// it was.
 pub fn release_free_memory() {
     #[cfg(not(target_env = "msvc"))]
