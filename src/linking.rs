@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
+use crate::aggregate::cells::CellTable;
 use crate::aggregate::fcr::{
     FcrCounts, FcrKey, UNKNOWN_DATE, call_date_of_day, day_of, tally_by_id,
 };
@@ -37,7 +38,7 @@ use crate::ingest::time::{DAY_US, days_from_civil, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
     CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact,
-    write_contacts, write_fcr,
+    write_contacts, write_fcr_table,
 };
 use rayon::prelude::*;
 
@@ -403,7 +404,7 @@ impl Relink<'_> {
             self.run_id,
             link_writer_properties(self.run_id, self.cfg),
         )?;
-        let mut cells: BTreeMap<FcrKey, FcrCounts> = BTreeMap::new();
+        let mut cells = CellTable::new();
         let mut new_rows: BTreeMap<String, u64> = BTreeMap::new();
         let mut changed: BTreeSet<String> = BTreeSet::new();
         // With one shard, rows wait in memory (they are there anyway) and are written at the end,
@@ -426,7 +427,7 @@ impl Relink<'_> {
             };
             calls_linked += rows.calls;
             for (key, counts) in rows.cells {
-                *cells.entry(key).or_default() += counts;
+                cells.add(&key, counts);
             }
             let mut by_date = rows.by_date;
             for date in &candidates {
@@ -466,11 +467,9 @@ impl Relink<'_> {
             .filter(|(date, _)| partitions.contains(date))
             .collect();
         write_contacts(&mut out, &pending)?;
-        let cells: BTreeMap<FcrKey, FcrCounts> = cells
-            .into_iter()
-            .filter(|(key, _)| partitions.contains(&key.call_date))
-            .collect();
-        let fcr_rows = write_fcr(&mut out, &cells)?;
+        cells.retain_dates(|date| partitions.contains(date));
+        let rewritten = cells.total();
+        let fcr_rows = write_fcr_table(&mut out, cells)?;
         let contacts_rows = partitions.iter().map(|d| new_rows[d]).sum();
         let replaced = out.finish()?.replace_partitions(&FCR_TABLES, &partitions)?;
         Ok(Relinked::Done(Box::new(LinkReport {
@@ -479,7 +478,7 @@ impl Relink<'_> {
             recomputed_from: plan.recent.first().cloned(),
             history_from: plan.lookback.first().or(plan.recent.first()).cloned(),
             calls_linked,
-            rewritten: cells.values().sum(),
+            rewritten,
             rows_written: [
                 (CONTACTS.name.to_string(), contacts_rows),
                 (FCR.name.to_string(), fcr_rows),

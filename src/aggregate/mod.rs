@@ -3,6 +3,7 @@
 //! Every sum in fcrscan is an integer count held here, so merging partial results in any order
 //! gives the same totals (floating-point rates are derived from counts at the end, never summed).
 
+pub mod cells;
 pub mod fcr;
 
 use std::collections::BTreeMap;

@@ -23,6 +23,7 @@ use parquet::file::properties::WriterProperties;
 use super::batch::BatchBuilder;
 use super::dataset::{DatasetWriter, OutputError, writer_properties};
 use super::schema::{ColType, SCHEMA_VERSION, Table, col};
+use crate::aggregate::cells::CellTable;
 use crate::aggregate::fcr::{FcrCounts, FcrKey, Rate, rollup};
 use crate::link::{ContactRow, LinkConfig, format_duration_s};
 
@@ -463,26 +464,40 @@ pub fn write_fcr(
             _ => dates.push((key.call_date.clone(), vec![(key, counts)])),
         }
     }
-    out.write_partitions(&FCR, &dates, |day, b| {
-        for (key, counts) in day {
-            let dims = FcrDims {
-                level: FcrLevel::Cell,
-                queue: key.queue.as_deref(),
-                agent_id: key.agent_id.as_deref(),
-                channel: key.channel.as_deref(),
-                language: Some(&key.language),
-            };
-            fcr_row(b, dims, counts);
-        }
-        let date: FcrCounts = day.iter().map(|(_, counts)| **counts).sum();
-        fcr_row(b, rollup_dims(FcrLevel::Date, None, None), &date);
-        for (queue, counts) in rollup(day.iter().copied(), |k| k.queue.as_deref()) {
-            fcr_row(b, rollup_dims(FcrLevel::DateQueue, queue, None), &counts);
-        }
-        for (agent, counts) in rollup(day.iter().copied(), |k| k.agent_id.as_deref()) {
-            fcr_row(b, rollup_dims(FcrLevel::DateAgent, None, agent), &counts);
-        }
+    out.write_partitions(&FCR, &dates, |day, b| day_rows(b, day))
+}
+
+/// [`write_fcr`] for cells held in a [`CellTable`]: each date's owned keys are made while the
+/// date is written, so only the dates being written hold them.
+pub fn write_fcr_table(out: &mut DatasetWriter, cells: CellTable) -> Result<u64, OutputError> {
+    let days = cells.into_days();
+    out.write_partitions(&FCR, days.days(), |day, b| {
+        let cells = days.cells(day);
+        let refs: Vec<(&FcrKey, &FcrCounts)> = cells.iter().map(|(k, c)| (k, c)).collect();
+        day_rows(b, &refs);
     })
+}
+
+/// One date's fcr rows: its cells in key order, then the rollups.
+fn day_rows(b: &mut BatchBuilder, day: &[(&FcrKey, &FcrCounts)]) {
+    for (key, counts) in day {
+        let dims = FcrDims {
+            level: FcrLevel::Cell,
+            queue: key.queue.as_deref(),
+            agent_id: key.agent_id.as_deref(),
+            channel: key.channel.as_deref(),
+            language: Some(&key.language),
+        };
+        fcr_row(b, dims, counts);
+    }
+    let date: FcrCounts = day.iter().map(|(_, counts)| **counts).sum();
+    fcr_row(b, rollup_dims(FcrLevel::Date, None, None), &date);
+    for (queue, counts) in rollup(day.iter().copied(), |k| k.queue.as_deref()) {
+        fcr_row(b, rollup_dims(FcrLevel::DateQueue, queue, None), &counts);
+    }
+    for (agent, counts) in rollup(day.iter().copied(), |k| k.agent_id.as_deref()) {
+        fcr_row(b, rollup_dims(FcrLevel::DateAgent, None, agent), &counts);
+    }
 }
 
 #[cfg(test)]
