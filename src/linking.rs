@@ -38,7 +38,7 @@ use crate::ingest::time::{DAY_US, days_from_civil, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
     CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact,
-    write_contacts, write_fcr_table,
+    write_contacts, write_fcr,
 };
 use rayon::prelude::*;
 
@@ -469,7 +469,7 @@ impl Relink<'_> {
         write_contacts(&mut out, &pending)?;
         cells.retain_dates(|date| partitions.contains(date));
         let rewritten = cells.total();
-        let fcr_rows = write_fcr_table(&mut out, cells)?;
+        let fcr_rows = write_fcr(&mut out, cells)?;
         let contacts_rows = partitions.iter().map(|d| new_rows[d]).sum();
         let replaced = out.finish()?.replace_partitions(&FCR_TABLES, &partitions)?;
         Ok(Relinked::Done(Box::new(LinkReport {

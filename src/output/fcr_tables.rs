@@ -14,7 +14,6 @@
 //!   of the `cell` rows' counts, and likewise per queue (`date_queue`) and per agent
 //!   (`date_agent`); rates are derived from those summed counts, never averaged.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use parquet::file::metadata::KeyValue;
@@ -452,34 +451,15 @@ fn fcr_row(b: &mut BatchBuilder, dims: FcrDims<'_>, counts: &FcrCounts) {
 ///
 /// `cells` must hold every cell of each date it touches: a date's partition is rewritten
 /// whole, rollups included. Dates are written in parallel (see
-/// [`DatasetWriter::write_partitions`]).
-pub fn write_fcr(
-    out: &mut DatasetWriter,
-    cells: &BTreeMap<FcrKey, FcrCounts>,
-) -> Result<u64, OutputError> {
-    let mut dates: Vec<(String, Vec<(&FcrKey, &FcrCounts)>)> = Vec::new();
-    for (key, counts) in cells {
-        match dates.last_mut() {
-            Some((date, day)) if *date == key.call_date => day.push((key, counts)),
-            _ => dates.push((key.call_date.clone(), vec![(key, counts)])),
-        }
-    }
-    out.write_partitions(&FCR, &dates, |day, b| day_rows(b, day))
-}
-
-/// [`write_fcr`] for cells held in a [`CellTable`]: each date's owned keys are made while the
-/// date is written, so only the dates being written hold them.
-pub fn write_fcr_table(out: &mut DatasetWriter, cells: CellTable) -> Result<u64, OutputError> {
+/// [`DatasetWriter::write_partitions`]); each date's owned keys are made while the date is
+/// written, so only the dates being written hold them.
+pub fn write_fcr(out: &mut DatasetWriter, cells: CellTable) -> Result<u64, OutputError> {
     let days = cells.into_days();
-    out.write_partitions(&FCR, days.days(), |day, b| {
-        let cells = days.cells(day);
-        let refs: Vec<(&FcrKey, &FcrCounts)> = cells.iter().map(|(k, c)| (k, c)).collect();
-        day_rows(b, &refs);
-    })
+    out.write_partitions(&FCR, days.days(), |day, b| day_rows(b, &days.cells(day)))
 }
 
 /// One date's fcr rows: its cells in key order, then the rollups.
-fn day_rows(b: &mut BatchBuilder, day: &[(&FcrKey, &FcrCounts)]) {
+fn day_rows(b: &mut BatchBuilder, day: &[(FcrKey, FcrCounts)]) {
     for (key, counts) in day {
         let dims = FcrDims {
             level: FcrLevel::Cell,
@@ -490,12 +470,13 @@ fn day_rows(b: &mut BatchBuilder, day: &[(&FcrKey, &FcrCounts)]) {
         };
         fcr_row(b, dims, counts);
     }
-    let date: FcrCounts = day.iter().map(|(_, counts)| **counts).sum();
+    let date: FcrCounts = day.iter().map(|(_, counts)| *counts).sum();
     fcr_row(b, rollup_dims(FcrLevel::Date, None, None), &date);
-    for (queue, counts) in rollup(day.iter().copied(), |k| k.queue.as_deref()) {
+    let cells = || day.iter().map(|(key, counts)| (key, counts));
+    for (queue, counts) in rollup(cells(), |k| k.queue.as_deref()) {
         fcr_row(b, rollup_dims(FcrLevel::DateQueue, queue, None), &counts);
     }
-    for (agent, counts) in rollup(day.iter().copied(), |k| k.agent_id.as_deref()) {
+    for (agent, counts) in rollup(cells(), |k| k.agent_id.as_deref()) {
         fcr_row(b, rollup_dims(FcrLevel::DateAgent, None, agent), &counts);
     }
 }
@@ -743,13 +724,13 @@ mod tests {
         let calls = worked_example();
         let rows = link(&calls, fixture::DATA_END_US, &cfg);
         let cells = tally(&rows, &calls).expect("rows of these calls");
-        let day: BTreeMap<_, _> = cells
-            .into_iter()
-            .filter(|(k, _)| k.call_date == "2026-11-02")
-            .collect();
+        let mut day = CellTable::new();
+        for (key, counts) in cells.iter().filter(|(k, _)| k.call_date == "2026-11-02") {
+            day.add(key, *counts);
+        }
         // 2026-11-02: a1 (billing, ag1, voice, en), a2 (billing, ag2, voice, en), b1 (tech,
         // ag2, voice, de): 3 cells, 1 date row, 2 queues, 2 agents.
-        assert_eq!(write_fcr(&mut out, &day).expect("append"), 3 + 1 + 2 + 2);
+        assert_eq!(write_fcr(&mut out, day).expect("append"), 3 + 1 + 2 + 2);
         let staged = out.finish().expect("finish");
         let dates = ["2026-11-02".to_string()].into_iter().collect();
         staged

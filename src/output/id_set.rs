@@ -70,16 +70,6 @@ impl std::fmt::Debug for IdSet {
     }
 }
 
-impl<'a> FromIterator<&'a str> for IdSet {
-    fn from_iter<I: IntoIterator<Item = &'a str>>(ids: I) -> IdSet {
-        let mut set = IdSet::new();
-        for id in ids {
-            set.insert(id);
-        }
-        set
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
