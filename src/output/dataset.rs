@@ -13,12 +13,14 @@
 //! - **Keyed by call.** A call seen again (a re-run, a corrected transcript) replaces its earlier
 //!   rows in every partitioned table of the partitions the run touches; rejects are replaced by
 //!   source file. Re-running a night therefore never duplicates rows.
-//! - **Bounded memory.** Rows are buffered per (table, partition) in Arrow builders and each
-//!   flush of a builder is one row group; when the rows buffered in all builders pass
-//!   [`OPEN_BUFFER_BUDGET`], the largest are written out. A backfill touching hundreds of
-//!   `call_date` partitions gets smaller row groups, not more memory; and at most [`MAX_OPEN_PARTS`] files are open at once
-//!   (the least recently used is closed, and a later row for its partition starts the next
-//!   `part-NNNNN` file), so memory does not grow with the corpus or the number of its dates.
+//! - **Bounded memory.** Rows are buffered per (table, partition) in Arrow builders until a
+//!   part has a row group's worth ([`ROW_GROUP_ROWS`] rows or [`ROW_GROUP_BYTES`]); when the
+//!   rows buffered in all builders pass [`OPEN_BUFFER_BUDGET`], the largest are spilled to disk
+//!   ([`super::spill`]) and read back when their row group is written. A backfill touching
+//!   hundreds of `call_date` partitions spills more, and holds no more memory; and at most
+//!   [`MAX_OPEN_PARTS`] files are open at once (the least recently used is closed, and a later
+//!   row for its partition starts the next `part-NNNNN` file), so memory does not grow with the
+//!   corpus or the number of its dates.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fs::{self, File};
@@ -39,17 +41,23 @@ use rayon::prelude::*;
 use super::batch::BatchBuilder;
 use super::id_set::IdSet;
 use super::schema::{ColType, SCHEMA_VERSION, Table};
+use super::spill::Spill;
 
 /// Rows per record batch when reading Parquet back (carry-over, history).
 pub const BATCH_ROWS: usize = 8192;
-/// Upper bound on the rows buffered in builders across all open part files. Rows live only in
-/// builders until they are written, each time as a whole row group: no row group stays open
-/// between appends, so the memory an open row group holds (column encoders, and a zstd
-/// compression and decompression context per column, which the Parquet crate creates with
+/// Upper bound on the rows buffered in builders across all open part files; beyond it, the
+/// largest builders are spilled to disk ([`super::spill`]) until their row group is written.
+///
+/// A row group is encoded only once whole, from its spilled rows and its builder: no row group
+/// stays open between appends, so the memory an open row group holds (column encoders, and a
+/// zstd compression and decompression context per column, which the Parquet crate creates with
 /// every column chunk) is never multiplied by the number of open partitions. (Measured before
 /// this bound existed: peak RSS grew by 0.35 MB per MB of input on a corpus spanning many
-/// dates, because every partition kept its own buffers.)
-pub const OPEN_BUFFER_BUDGET: usize = 32 << 20;
+/// dates, because every partition kept its own buffers.) Row groups do not depend on this
+/// budget, only memory does: when it wrote the largest builders out as row groups instead of
+/// spilling them, 32 MiB held the 1 GB benchmark (43 dates) 45 MiB above the 100 MB slice,
+/// and 16 MiB nearly doubled the row groups of 100,000 small files, for 12% more CPU.
+pub const OPEN_BUFFER_BUDGET: usize = 8 << 20;
 /// At most this many part files are open at once (bounded by file descriptors, not memory:
 /// an open file without buffered rows holds little). Measured on 100,000 small files whose
 /// dates interleave (66 dates × 3 tables): with 24, files were closed and reopened thousands of
@@ -60,12 +68,13 @@ pub const MAX_OPEN_PARTS: usize = 384;
 /// Rows handed to the background encoder ([`DatasetWriter::encode_on`]) and not yet settled,
 /// at most (in bytes, counted like [`OPEN_BUFFER_BUDGET`]); beyond, the appending thread waits
 /// for the oldest. Separate from the budget, so that which rows form a row group does not
-/// depend on where they are encoded: the files are the same either way.
-pub const ENCODING_BUDGET: usize = OPEN_BUFFER_BUDGET / 2;
-/// A part's buffered rows are written as a row group at this many rows…
-const ROW_GROUP_ROWS: usize = 128 * 1024;
-/// …or at this many buffered bytes, whichever comes first, even under the budget.
-const ROW_GROUP_BYTES: usize = 8 << 20;
+/// depend on where they are encoded: the files are the same either way. Two whole row groups
+/// ([`ROW_GROUP_BYTES`]), so that a night of one date still encodes one while filling the next.
+pub const ENCODING_BUDGET: usize = 2 * ROW_GROUP_BYTES;
+/// A part's pending rows (spilled and buffered) are written as a row group at this many rows…
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// …or at this many bytes (counted like [`OPEN_BUFFER_BUDGET`]), whichever comes first.
+pub const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// Errors writing the dataset. Fatal for the run: nothing is committed.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +102,14 @@ pub enum OutputError {
     Arrow {
         /// The table.
         table: &'static str,
+        /// The error.
+        source: arrow_schema::ArrowError,
+    },
+    /// Rows spilled to disk could not be written or read back.
+    #[error("spilled rows {}: {source}", path.display())]
+    Spill {
+        /// The spill file.
+        path: PathBuf,
         /// The error.
         source: arrow_schema::ArrowError,
     },
@@ -194,6 +211,12 @@ struct OpenPart {
     last_used: u64,
     table: &'static Table,
     builder: BatchBuilder,
+    /// Rows of the next row group moved to disk by the budget, written before the builder's;
+    /// `None` until the first spill, and while a background job has it.
+    spill: Option<Spill>,
+    /// How many rows are spilled for the next row group, and their bytes (as counted in the
+    /// budget): kept here, not in the spill, so that they are known while a job has it.
+    spilled: (usize, usize),
     /// The file's writer; `None` while a row group is being encoded in the background.
     writer: Option<ArrowWriter<File>>,
     /// The row group being encoded in the background, if any: it hands the writer back.
@@ -206,6 +229,7 @@ struct OpenPart {
 /// in the budget), and how it went.
 struct Encoded {
     writer: ArrowWriter<File>,
+    spill: Option<Spill>,
     rows: u64,
     bytes: usize,
     result: Result<(), OutputError>,
@@ -222,9 +246,20 @@ impl OpenPart {
             .recv()
             .expect("an encoding job always answers before it ends");
         self.writer = Some(done.writer);
+        self.spill = done.spill;
         done.result?;
         self.rows += done.rows;
         Ok(Some(done.bytes))
+    }
+
+    /// Rows of the next row group: spilled and in the builder.
+    fn pending_rows(&self) -> usize {
+        self.builder.len() + self.spilled.0
+    }
+
+    /// Their bytes, counted as in the budget.
+    fn pending_bytes(&self) -> usize {
+        self.builder.approx_bytes() + self.spilled.1
     }
 
     fn writer(&mut self) -> &mut ArrowWriter<File> {
@@ -256,6 +291,10 @@ pub struct DatasetWriter {
     encoding: VecDeque<PartKey>,
     /// Their bytes, counted in the budget until settled.
     encoding_bytes: usize,
+    /// Spills started, naming the next spill file.
+    spills: u64,
+    /// Bytes of rows buffered in builders at most ([`OPEN_BUFFER_BUDGET`] unless set).
+    budget: usize,
 }
 
 impl DatasetWriter {
@@ -282,6 +321,8 @@ impl DatasetWriter {
             encoder: None,
             encoding: VecDeque::new(),
             encoding_bytes: 0,
+            spills: 0,
+            budget: OPEN_BUFFER_BUDGET,
         })
     }
 
@@ -290,10 +331,16 @@ impl DatasetWriter {
         &self.root
     }
 
-    /// Encodes and compresses the row groups the budget writes out on `pool` rather than on
-    /// the thread that appends, one row group per part at a time, so each file's row groups
-    /// keep their order and the files are the same. Rows being encoded stay in memory until
-    /// their part's writer is handed back: up to [`ENCODING_BUDGET`] beside the budget.
+    /// Sets the bytes of rows held in builders at most (default [`OPEN_BUFFER_BUDGET`]); beyond,
+    /// the largest are spilled. The files do not depend on it: only memory and time do.
+    pub fn set_budget(&mut self, bytes: usize) {
+        self.budget = bytes;
+    }
+
+    /// Encodes and compresses row groups, and spills rows, on `pool` rather than on the thread
+    /// that appends, one job per part at a time, so each file's row groups keep their order
+    /// and the files are the same. Rows handed over stay in memory until their part's job is
+    /// done: up to [`ENCODING_BUDGET`] beside the budget.
     ///
     /// For the scan, whose single appending thread otherwise caps how far more workers help:
     /// measured on 1 GB, the writer thread used 2.90 CPU s against 4.25 + 4.15 for two workers,
@@ -314,9 +361,13 @@ impl DatasetWriter {
         let Some(pool) = &self.encoder else {
             return write_row_group(part);
         };
-        let Some((rows, batch)) = take_batch(part)? else {
+        let batch = take_batch(part)?;
+        let rows = batch.as_ref().map_or(0, |(rows, _)| *rows) + part.spilled.0 as u64;
+        if rows == 0 {
             return Ok(());
-        };
+        }
+        part.spilled = (0, 0);
+        let mut spill = part.spill.take();
         let mut writer = part.writer.take().expect("settled above");
         let path = part.path.clone();
         let (tx, rx) = sync_channel(1);
@@ -324,12 +375,11 @@ impl DatasetWriter {
         // A panic here (a bug in the Parquet crate) aborts the process, as rayon does for
         // spawned jobs; on the appending thread it ended the run too.
         pool.spawn(move || {
-            let result = writer
-                .write(&batch)
-                .and_then(|()| writer.flush())
-                .map_err(|source| OutputError::Parquet { path, source });
+            let batch = batch.map(|(_, batch)| batch);
+            let result = encode_row_group(&mut writer, &path, spill.as_mut(), batch.as_ref());
             let _ = tx.send(Encoded {
                 writer,
+                spill,
                 rows,
                 bytes: held,
                 result,
@@ -413,10 +463,10 @@ impl DatasetWriter {
         self.buffered = self.buffered + after - before;
         *self.rows_written.entry(table.name).or_default() +=
             (part.builder.len() - rows_before) as u64;
-        if part.builder.len() >= ROW_GROUP_ROWS || after >= ROW_GROUP_BYTES {
+        if part.pending_rows() >= ROW_GROUP_ROWS || part.pending_bytes() >= ROW_GROUP_BYTES {
             self.write_out(&key)?;
         }
-        if self.buffered > OPEN_BUFFER_BUDGET {
+        if self.buffered > self.budget {
             self.enforce_budget()?;
         }
         while self.encoding_bytes > ENCODING_BUDGET && self.settle_oldest()? {}
@@ -504,7 +554,7 @@ impl DatasetWriter {
     /// buffered are under three quarters of the budget (so that the next appends do not start
     /// another round at once).
     fn enforce_budget(&mut self) -> Result<(), OutputError> {
-        while self.buffered > OPEN_BUFFER_BUDGET / 4 * 3 {
+        while self.buffered > self.budget / 4 * 3 {
             let Some((key, held)) = self
                 .parts
                 .iter()
@@ -517,8 +567,57 @@ impl DatasetWriter {
             if held == 0 {
                 break;
             }
-            self.write_out(&key)?;
+            self.spill_out(&key)?;
         }
+        Ok(())
+    }
+
+    /// Moves `key`'s buffered rows to its spill file, after the rows spilled before: in the
+    /// background when an encoder is set (like row groups, one job per part at a time), else
+    /// here.
+    fn spill_out(&mut self, key: &PartKey) -> Result<(), OutputError> {
+        self.settle(key)?;
+        let dir = self.staging.join("_spill");
+        let Some(part) = self.parts.get_mut(key) else {
+            return Ok(());
+        };
+        let held = part.builder.approx_bytes();
+        let Some((rows, batch)) = take_batch(part)? else {
+            return Ok(());
+        };
+        self.buffered -= held;
+        part.spilled.0 += rows as usize;
+        part.spilled.1 += held;
+        let mut spill = match part.spill.take() {
+            Some(spill) => spill,
+            None => {
+                if self.spills == 0 {
+                    fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+                }
+                self.spills += 1;
+                Spill::new(dir.join(format!("{:06}.arrow", self.spills)))
+            }
+        };
+        let Some(pool) = &self.encoder else {
+            let pushed = spill.push(&batch);
+            part.spill = Some(spill);
+            return pushed;
+        };
+        let writer = part.writer.take().expect("settled above");
+        let (tx, rx) = sync_channel(1);
+        part.encoding = Some(rx);
+        pool.spawn(move || {
+            let result = spill.push(&batch);
+            let _ = tx.send(Encoded {
+                writer,
+                spill: Some(spill),
+                rows: 0,
+                bytes: held,
+                result,
+            });
+        });
+        self.encoding.push_back(key.clone());
+        self.encoding_bytes += held;
         Ok(())
     }
 
@@ -586,6 +685,8 @@ fn open_part(
         last_used: 0,
         table,
         builder: BatchBuilder::new(table),
+        spill: None,
+        spilled: (0, 0),
         writer: Some(writer),
         encoding: None,
         path,
@@ -606,24 +707,47 @@ fn take_batch(part: &mut OpenPart) -> Result<Option<(u64, RecordBatch)>, OutputE
     Ok(Some((rows, batch)))
 }
 
-/// Writes a part's buffered rows to its file as one row group.
+/// Writes a part's pending rows (spilled, then buffered) to its file as one row group.
 fn write_row_group(part: &mut OpenPart) -> Result<(), OutputError> {
-    let Some((rows, batch)) = take_batch(part)? else {
+    let batch = take_batch(part)?;
+    let rows = batch.as_ref().map_or(0, |(rows, _)| *rows) + part.spilled.0 as u64;
+    if rows == 0 {
         return Ok(());
-    };
-    let path = &part.path;
-    let parquet = |source| OutputError::Parquet {
-        path: path.clone(),
-        source,
-    };
+    }
+    part.spilled = (0, 0);
     let writer = part
         .writer
         .as_mut()
         .expect("settled before the writer is used");
-    writer.write(&batch).map_err(parquet)?;
-    writer.flush().map_err(parquet)?;
+    encode_row_group(
+        writer,
+        &part.path,
+        part.spill.as_mut(),
+        batch.as_ref().map(|(_, batch)| batch),
+    )?;
     part.rows += rows;
     Ok(())
+}
+
+/// Encodes one row group into `writer` (the file at `path`): the rows of `spill`, drained,
+/// then `batch`.
+fn encode_row_group(
+    writer: &mut ArrowWriter<File>,
+    path: &Path,
+    spill: Option<&mut Spill>,
+    batch: Option<&RecordBatch>,
+) -> Result<(), OutputError> {
+    let parquet = |source| OutputError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(spill) = spill {
+        spill.drain(|spilled| writer.write(spilled).map_err(parquet))?;
+    }
+    if let Some(batch) = batch {
+        writer.write(batch).map_err(parquet)?;
+    }
+    writer.flush().map_err(parquet)
 }
 
 /// Writes what is buffered and completes the file (its row group in flight, if any, settled

@@ -674,15 +674,16 @@ mod tests {
     }
 
     #[test]
-    fn row_groups_encoded_on_a_pool_make_the_same_files() {
+    fn row_groups_do_not_depend_on_the_pool_or_the_budget() {
         let rows = linked();
         // Enough rows for row groups to be written out while appending (each partition passes
         // the row-group size in bytes), over two interleaved partitions.
-        let write = |encoder: Option<Arc<rayon::ThreadPool>>| {
+        let write = |encoder: Option<Arc<rayon::ThreadPool>>, budget: usize| {
             let (dir, mut out) = link_writer("t4");
             if let Some(pool) = encoder {
                 out.encode_on(pool);
             }
+            out.set_budget(budget);
             for i in 0..160_000 {
                 let mut row = rows[i % rows.len()].clone();
                 row.call_id = format!("c{i:06}");
@@ -694,6 +695,7 @@ mod tests {
                 write_contact(&mut out, date, &row).expect("append");
             }
             out.settle_all().expect("settle");
+            let spilled = dir.path().join("_staging/t4/_spill").is_dir();
             let dates = ["2026-11-11".to_string(), "2026-11-12".to_string()]
                 .into_iter()
                 .collect();
@@ -701,20 +703,32 @@ mod tests {
                 .expect("finish")
                 .replace_partitions(&FCR_TABLES, &dates)
                 .expect("commit");
-            contacts_files(dir.path())
+            (spilled, contacts_files(dir.path()))
         };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .expect("a pool");
-        let here = write(None);
-        let there = write(Some(Arc::new(pool)));
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .expect("a pool"),
+        );
+        // Without a budget, rows stay in memory until their row group is written.
+        let (spilled, here) = write(None, usize::MAX);
+        assert!(!spilled);
         assert_eq!(here.len(), 2);
         assert!(
             here.iter().all(|(_, groups, _)| groups.len() > 1),
             "row groups were written while appending: {here:?}"
         );
-        assert_eq!(here, there);
+        for (encoder, budget) in [
+            (Some(Arc::clone(&pool)), usize::MAX),
+            (None, 64 << 10),
+            (Some(Arc::clone(&pool)), 64 << 10),
+        ] {
+            let on_pool = encoder.is_some();
+            let (spilled, there) = write(encoder, budget);
+            assert_eq!(spilled, budget < usize::MAX, "on a pool: {on_pool}");
+            assert_eq!(here, there, "on a pool: {on_pool}, budget {budget}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The only module that knows Arrow and Parquet: table schemas ([`schema`]), row-by-row batch
 //! building ([`batch`]), the staged, partitioned dataset ([`dataset`]), scan rows ([`rows`]) and
-//! the run manifest ([`manifest`]) and the set of call_ids a run wrote ([`id_set`]); the FCR tables ([`fcr_tables`]) and reading the dataset
-//! back for linking ([`history`]).
+//! the run manifest ([`manifest`]), the set of call_ids a run wrote ([`id_set`]) and rows that
+//! wait on disk for their row group ([`spill`]); the FCR tables ([`fcr_tables`]) and reading the
+//! dataset back for linking ([`history`]).
 
 pub mod batch;
 pub mod dataset;
@@ -11,6 +12,7 @@ pub mod id_set;
 pub mod manifest;
 pub mod rows;
 pub mod schema;
+pub mod spill;
 
 pub use dataset::{DatasetWriter, OutputError, Replacement, StagedRun, writer_properties};
 
