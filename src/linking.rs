@@ -26,7 +26,7 @@
 //! when the dataset has no contacts yet, when the stored rows were linked with other options,
 //! or when an anchor's stored row is missing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
 
@@ -40,6 +40,7 @@ use crate::output::fcr_tables::{
     CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact,
     write_contacts, write_fcr,
 };
+use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::output::history::{self, HistoryError, Partitions};
@@ -597,7 +598,8 @@ fn continue_old_chains(
         .enumerate()
         .map(|(i, r)| (r.call_id.clone(), i))
         .collect();
-    let anchors: HashSet<&str> = rows
+    // std's set: hashbrown's may not be borrowed past the rows' assignment below.
+    let anchors: std::collections::HashSet<&str> = rows
         .iter()
         .filter_map(|r| r.prev_call_id.as_deref())
         .filter(|p| !index.contains_key(*p))

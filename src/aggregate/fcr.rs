@@ -19,7 +19,12 @@
 //! - `first_contacts = resolved + unresolved + censored` in every cell.
 //! - **Deterministic.** Cells live in `BTreeMap`s, ordered by key.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// Hash maps keyed by call_id use hashbrown's default hasher: SipHash, std's, was 6% of
+// `fcrscan link` on 100,000 calls, and the keys are not chosen by an attacker.
+use hashbrown::HashMap;
+use rayon::slice::ParallelSliceMut;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign};
 
@@ -353,7 +358,7 @@ pub fn tally_by_id<'a>(
     ) {
         (date, cell.queue, cell.agent_id, cell.channel, cell.language)
     }
-    keyed.sort_unstable_by(|a, b| key_of(a).cmp(&key_of(b)));
+    keyed.par_sort_unstable_by(|a, b| key_of(a).cmp(&key_of(b)));
     let mut cells = BTreeMap::new();
     let mut rest = keyed.as_slice();
     while let Some(first) = rest.first() {

@@ -138,13 +138,20 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     view.finish();
     let report = report.with_context(|| format!("scanning into {}", args.out.display()))?;
     crate::release_free_memory();
-    let linked = super::link::after_scan(
-        &args.out,
-        &link_config,
-        args.link.shard_calls(),
-        &report.call_dates,
-        &run_id,
-    )?;
+    // On `--jobs` threads, like the scan: outside a pool, rayon would use every core.
+    let link_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting the link step's threads")?;
+    let linked = link_pool.install(|| {
+        super::link::after_scan(
+            &args.out,
+            &link_config,
+            args.link.shard_calls(),
+            &report.call_dates,
+            &run_id,
+        )
+    })?;
 
     let mut manifest = RunManifest {
         version: env!("CARGO_PKG_VERSION").to_string(),
