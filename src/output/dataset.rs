@@ -57,7 +57,13 @@ pub const BATCH_ROWS: usize = 8192;
 /// budget, only memory does: when it wrote the largest builders out as row groups instead of
 /// spilling them, 32 MiB held the 1 GB benchmark (43 dates) 45 MiB above the 100 MB slice,
 /// and 16 MiB nearly doubled the row groups of 100,000 small files, for 12% more CPU.
-pub const OPEN_BUFFER_BUDGET: usize = 8 << 20;
+///
+/// Three times [`ROW_GROUP_BYTES`], so that a night of one date, whose calls, hits and turns
+/// parts all fill at once, completes its row groups without spilling (measured on 100 MB of one
+/// date: a budget equal to the row-group size spilled 35 MB of the turns; this one, none).
+/// Where many dates are open, most rows are spilled once whatever the budget (about 450 MB of
+/// Arrow buffers on the 1 GB benchmark, which costs about 4% more CPU than holding them).
+pub const OPEN_BUFFER_BUDGET: usize = 3 * ROW_GROUP_BYTES;
 /// At most this many part files are open at once (bounded by file descriptors, not memory:
 /// an open file without buffered rows holds little). Measured on 100,000 small files whose
 /// dates interleave (66 dates × 3 tables): with 24, files were closed and reopened thousands of
@@ -73,8 +79,9 @@ pub const MAX_OPEN_PARTS: usize = 384;
 pub const ENCODING_BUDGET: usize = 2 * ROW_GROUP_BYTES;
 /// A part's pending rows (spilled and buffered) are written as a row group at this many rows…
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
-/// …or at this many bytes (counted like [`OPEN_BUFFER_BUDGET`]), whichever comes first.
-pub const ROW_GROUP_BYTES: usize = 8 << 20;
+/// …or at this many bytes (counted like [`OPEN_BUFFER_BUDGET`]), whichever comes first: about
+/// 1 MB of zstd-compressed transcript text.
+pub const ROW_GROUP_BYTES: usize = 4 << 20;
 
 /// Errors writing the dataset. Fatal for the run: nothing is committed.
 #[derive(Debug, thiserror::Error)]
