@@ -23,13 +23,13 @@ struct RawCall<'a> {
     customer_id: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "id_string")]
     agent_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     queue: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     channel: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     language: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     started_at: Option<Cow<'a, str>>,
     #[serde(default)]
     duration_s: Option<f64>,
@@ -39,13 +39,13 @@ struct RawCall<'a> {
 
 #[derive(Deserialize)]
 struct RawTurn<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     speaker: Option<Cow<'a, str>>,
     #[serde(default)]
     start_s: Option<f64>,
     #[serde(default)]
     end_s: Option<f64>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     text: Option<Cow<'a, str>>,
 }
 
@@ -143,6 +143,35 @@ fn json_reason(e: &serde_json::Error) -> RejectReason {
     }
 }
 
+/// Reads an optional string, borrowed from the input when it has no escapes. serde's derive
+/// borrows a `Cow<str>` field marked `borrow`, but not one inside an `Option`: each such field
+/// was allocated, a `String` per turn for the speaker label alone.
+fn borrowed_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    struct StrVisitor;
+    impl<'de> Visitor<'de> for StrVisitor {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(StrVisitor)
+        }
+    }
+    d.deserialize_option(StrVisitor)
+}
+
 /// Accepts an identifier written as a string or a number (`"call_id": 1234`).
 fn id_string<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
     struct IdVisitor;
@@ -189,6 +218,21 @@ mod tests {
         assert_eq!(call.turns[0].text, "Olá");
         assert_eq!(call.turns[1].speaker, Speaker::Customer);
         assert_eq!(call.started_at_us, Some(1_793_610_845_000_000));
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed_and_nulls_are_absent() {
+        let line = r#"{"call_id":"c1","queue":null,"channel":"chat","turns":[{"speaker":"agent","text":"caf\u00e9 ok"},{"speaker":null,"text":"plain"}]}"#;
+        let raw: RawCall<'_> = serde_json::from_str(line).unwrap();
+        assert!(raw.queue.is_none());
+        assert!(matches!(raw.channel, Some(Cow::Borrowed("chat"))));
+        let turns = raw.turns.unwrap();
+        assert!(matches!(turns[0].speaker, Some(Cow::Borrowed("agent"))));
+        assert!(matches!(&turns[0].text, Some(Cow::Owned(t)) if t == "café ok"));
+        assert!(turns[1].speaker.is_none());
+        assert!(matches!(turns[1].text, Some(Cow::Borrowed("plain"))));
+        let wrong = r#"{"call_id":"c1","turns":[{"speaker":7,"text":"hi"}]}"#;
+        assert!(serde_json::from_str::<RawCall<'_>>(wrong).is_err());
     }
 
     #[test]
