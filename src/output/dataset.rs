@@ -224,16 +224,17 @@ struct OpenPart {
     /// How many rows are spilled for the next row group, and their bytes (as counted in the
     /// budget): kept here, not in the spill, so that they are known while a job has it.
     spilled: (usize, usize),
-    /// The file's writer; `None` while a row group is being encoded in the background.
+    /// The file's writer; `None` while a background job (a row group or a spill) has it.
     writer: Option<ArrowWriter<File>>,
-    /// The row group being encoded in the background, if any: it hands the writer back.
+    /// The background job on this part, if any: it hands the writer and the spill back.
     encoding: Option<Receiver<Encoded>>,
     path: PathBuf,
     rows: u64,
 }
 
-/// A row group encoded in the background: the file's writer, its rows and bytes (as counted
-/// in the budget), and how it went.
+/// A background job done (a row group encoded, or rows spilled): the file's writer and the
+/// spill, the rows written to the file and the bytes handed over (as counted in the budget),
+/// and how it went.
 struct Encoded {
     writer: ArrowWriter<File>,
     spill: Option<Spill>,
@@ -243,8 +244,8 @@ struct Encoded {
 }
 
 impl OpenPart {
-    /// Waits for the row group encoded in the background, if any, and takes the writer back.
-    /// Returns the bytes it held; `None` when none was being encoded.
+    /// Waits for the part's background job, if any, and takes the writer and the spill back.
+    /// Returns the bytes it held; `None` when no job was running.
     fn settle(&mut self) -> Result<Option<usize>, OutputError> {
         let Some(encoding) = self.encoding.take() else {
             return Ok(None);
