@@ -131,8 +131,30 @@ pub struct LinkArgs {
     #[arg(long, short = 'q')]
     quiet: bool,
 
+    /// Threads reading, linking and writing; 0 means one per available core.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    jobs: usize,
+
     #[command(flatten)]
     link: LinkFlags,
+}
+
+/// The threads `--jobs N` asks for: N, or one per available core for 0.
+pub fn thread_count(jobs: usize) -> usize {
+    if jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        jobs
+    }
+}
+
+/// Runs `f` on a pool of `threads` threads: rayon would otherwise use every core.
+pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting the link step's threads")?;
+    Ok(pool.install(f))
 }
 
 /// Runs `fcrscan link`.
@@ -149,13 +171,15 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         args.dir.display()
     );
     let run_id = link_run_id();
-    let report = link_dataset_in_shards(
-        &args.dir,
-        &cfg,
-        &LinkScope::All,
-        &run_id,
-        args.link.shard_calls(),
-    )
+    let report = on_threads(thread_count(args.jobs), || {
+        link_dataset_in_shards(
+            &args.dir,
+            &cfg,
+            &LinkScope::All,
+            &run_id,
+            args.link.shard_calls(),
+        )
+    })?
     .with_context(|| format!("linking the calls in {}", args.dir.display()))?;
     if !args.quiet {
         eprintln!(

@@ -103,11 +103,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let lexicon_source = lexicon.source.clone();
     let speaker_labels = lexicon.speaker_labels.clone();
     let mut scanner = Scanner::new(lexicon).context("compiling the lexicon")?;
-    let jobs = if args.jobs == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.jobs
-    };
+    let jobs = super::link::thread_count(args.jobs);
     let run_id = new_run_id();
     let mut options = ScanOptions::new(jobs, run_id.clone());
     options.transcripts = match args.transcripts {
@@ -138,12 +134,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     view.finish();
     let report = report.with_context(|| format!("scanning into {}", args.out.display()))?;
     crate::release_free_memory();
-    // On `--jobs` threads, like the scan: outside a pool, rayon would use every core.
-    let link_pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("starting the link step's threads")?;
-    let linked = link_pool.install(|| {
+    // On `--jobs` threads, like the scan.
+    let linked = super::link::on_threads(jobs, || {
         super::link::after_scan(
             &args.out,
             &link_config,
@@ -151,7 +143,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             &report.call_dates,
             &run_id,
         )
-    })?;
+    })??;
 
     let mut manifest = RunManifest {
         version: env!("CARGO_PKG_VERSION").to_string(),

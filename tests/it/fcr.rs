@@ -830,13 +830,20 @@ fn many_nights_in_any_order_agree_with_one_run() {
     let o = ws.run(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(read_table(&ws.path("all"), "contacts").len(), 150);
-    // One run in shards, then a full relink of it in smaller shards.
+    // One run in shards, then a full relink of it in smaller shards, on one thread.
     let mut args = vec!["scan", "in", "--phrases", &lexicon, "--out", "all_sharded"];
     args.extend(link);
     args.extend(["--link-shard-calls", "7"]);
     let o = ws.run(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let mut args = vec!["link", "all_sharded", "--link-shard-calls", "3"];
+    let mut args = vec![
+        "link",
+        "all_sharded",
+        "--link-shard-calls",
+        "3",
+        "--jobs",
+        "1",
+    ];
     args.extend(link);
     let o = ws.run(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
