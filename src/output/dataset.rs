@@ -366,31 +366,55 @@ impl DatasetWriter {
         };
         let held = part.builder.approx_bytes();
         self.buffered -= held;
-        let Some(pool) = &self.encoder else {
-            return write_row_group(part);
-        };
-        let batch = take_batch(part)?;
-        let rows = batch.as_ref().map_or(0, |(rows, _)| *rows) + part.spilled.0 as u64;
+        let batch = take_batch(part)?.map(|(_, batch)| batch);
+        let rows = batch.as_ref().map_or(0, |b| b.num_rows()) + part.spilled.0;
         if rows == 0 {
             return Ok(());
         }
         part.spilled = (0, 0);
-        let mut spill = part.spill.take();
-        let mut writer = part.writer.take().expect("settled above");
         let path = part.path.clone();
+        self.run_job(key, held, move |writer, spill| {
+            encode_row_group(writer, &path, spill.as_mut(), batch.as_ref())?;
+            Ok(rows as u64)
+        })
+    }
+
+    /// Runs `job` on `key`'s writer and spill (settled first), which returns the rows it wrote
+    /// to the file: on the encoder's pool when one is set, its `held` bytes counted as in flight
+    /// until it is settled, else here.
+    fn run_job(
+        &mut self,
+        key: &PartKey,
+        held: usize,
+        job: impl FnOnce(&mut ArrowWriter<File>, &mut Option<Spill>) -> Result<u64, OutputError>
+        + Send
+        + 'static,
+    ) -> Result<(), OutputError> {
+        let Some(part) = self.parts.get_mut(key) else {
+            return Ok(());
+        };
+        let Some(pool) = &self.encoder else {
+            let writer = part
+                .writer
+                .as_mut()
+                .expect("settled before the writer is used");
+            part.rows += job(writer, &mut part.spill)?;
+            return Ok(());
+        };
+        let mut writer = part.writer.take().expect("settled before a job");
+        let mut spill = part.spill.take();
         let (tx, rx) = sync_channel(1);
         part.encoding = Some(rx);
         // A panic here (a bug in the Parquet crate) aborts the process, as rayon does for
         // spawned jobs; on the appending thread it ended the run too.
         pool.spawn(move || {
-            let batch = batch.map(|(_, batch)| batch);
-            let result = encode_row_group(&mut writer, &path, spill.as_mut(), batch.as_ref());
+            let result = job(&mut writer, &mut spill);
             let _ = tx.send(Encoded {
                 writer,
                 spill,
-                rows,
+                rows: *result.as_ref().unwrap_or(&0),
                 bytes: held,
-                result,
+                result: result.map(|_| ()),
             });
         });
         self.encoding.push_back(key.clone());
@@ -596,37 +620,17 @@ impl DatasetWriter {
         self.buffered -= held;
         part.spilled.0 += rows as usize;
         part.spilled.1 += held;
-        let mut spill = match part.spill.take() {
-            Some(spill) => spill,
-            None => {
-                if self.spills == 0 {
-                    fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
-                }
-                self.spills += 1;
-                Spill::new(dir.join(format!("{:06}.arrow", self.spills)))
+        if part.spill.is_none() {
+            if self.spills == 0 {
+                fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
             }
-        };
-        let Some(pool) = &self.encoder else {
-            let pushed = spill.push(&batch);
-            part.spill = Some(spill);
-            return pushed;
-        };
-        let writer = part.writer.take().expect("settled above");
-        let (tx, rx) = sync_channel(1);
-        part.encoding = Some(rx);
-        pool.spawn(move || {
-            let result = spill.push(&batch);
-            let _ = tx.send(Encoded {
-                writer,
-                spill: Some(spill),
-                rows: 0,
-                bytes: held,
-                result,
-            });
-        });
-        self.encoding.push_back(key.clone());
-        self.encoding_bytes += held;
-        Ok(())
+            self.spills += 1;
+            part.spill = Some(Spill::new(dir.join(format!("{:06}.arrow", self.spills))));
+        }
+        self.run_job(key, held, move |_, spill| {
+            spill.as_mut().expect("created above").push(&batch)?;
+            Ok(0)
+        })
     }
 
     /// Waits for every row group being encoded in the background. Call it before

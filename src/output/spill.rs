@@ -57,8 +57,8 @@ impl Spill {
             StreamWriter::try_new(BufWriter::with_capacity(1 << 16, file), &batch.schema())
                 .map_err(arrow)?;
         writer.write(batch).map_err(arrow)?;
+        // Writes the end-of-stream marker and flushes the buffer, so write errors surface here.
         writer.finish().map_err(arrow)?;
-        writer.into_inner().map_err(arrow)?;
         self.rows += batch.num_rows();
         Ok(())
     }
