@@ -21,6 +21,7 @@ pub mod linking;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
+pub mod ordered;
 pub mod output;
 pub mod pipeline;
 pub mod report;

@@ -82,3 +82,42 @@ fn rerunning_the_same_input_leaves_row_counts_unchanged() {
     ws.run(&["scan", "in", "--out", "out", "--quiet"]);
     assert_eq!(counts(&ws), first);
 }
+
+/// The same through the library with batches of 64 KiB, so that the input spans many batches
+/// and workers run ahead across batch ends while earlier pieces are still being scanned.
+#[test]
+fn rows_are_identical_when_the_input_spans_many_batches() {
+    use fcrscan::lexicon::Lexicon;
+    use fcrscan::pipeline::{Progress, ScanOptions, run_scan};
+    use fcrscan::scan::Scanner;
+
+    let ws = Workspace::new();
+    corpus(&ws);
+    let scanner = Scanner::new(Lexicon::embedded().expect("the shipped lexicons load"))
+        .expect("the shipped lexicons compile");
+    for jobs in [1, 3] {
+        let options = ScanOptions {
+            batch_bytes: 64 << 10,
+            ..ScanOptions::new(jobs, format!("run-{jobs}"))
+        };
+        let report = run_scan(
+            &[ws.path("in")],
+            &ws.path(&format!("out{jobs}")),
+            &scanner,
+            &options,
+            &Progress::default(),
+        )
+        .expect("the scan runs");
+        assert_eq!(report.counts.records_read, 3041);
+        assert_eq!(report.counts.records_rejected, 1, "the duplicate");
+    }
+    for table in ["calls", "hits", "turns", "rejects"] {
+        let one = read_table(&ws.path("out1"), table);
+        assert!(!one.is_empty(), "{table} has rows");
+        assert_eq!(
+            one,
+            read_table(&ws.path("out3"), table),
+            "{table}: --jobs 1 vs 3"
+        );
+    }
+}
