@@ -9,6 +9,9 @@ Markdown table of medians, and every run is appended to bench-data/results.jsonl
 Tools (names for --only / --skip):
   fcrscan        fcrscan scan CORPUS --phrases PHRASES.tsv --out TMP --quiet
   fcrscan_jN     the same with --jobs N, one per value of --jobs (the scaling table)
+  fcrscan_core1  the same with --jobs 1, pinned to one CPU with taskset (with --jobs; Linux):
+                 --jobs counts scanning workers, and the reader and writer threads run beside
+                 them, so --jobs 1 alone uses more than one core
   rg_cm          rg --count-matches -i -F -f PHRASES.txt CORPUS   (every match, not just lines)
   rg_c           rg -c -i -F -f PHRASES.txt CORPUS                (matching lines = calls)
   py_w1, py_w2   benches/baseline_py.py with 1 and 2 worker processes (pyahocorasick, Parquet)
@@ -276,21 +279,31 @@ def main():
     have_py = python_has("ahocorasick")
     jobs = [int(j) for j in a.jobs.split(",")] if a.jobs else []
 
-    def fcr_tool(name, extra):
+    def fcr_tool(name, extra, pin=""):
         out_dir = os.path.join(tmp, f"{name}_out")
-        cmd = f"{q(fcr)} scan {q(inp)} --phrases {q(phrases_tsv)} --out {q(out_dir)} --quiet {extra} {a.fcrscan_args}".strip()
+        cmd = f"{pin}{q(fcr)} scan {q(inp)} --phrases {q(phrases_tsv)} --out {q(out_dir)} --quiet {extra} {a.fcrscan_args}".strip()
 
         def prepare():
             shutil.rmtree(out_dir, ignore_errors=True)
-        return Tool(name, cmd, "per-call and per-hit Parquet" + (f", {extra}" if extra else ""), prepare=prepare,
+        return Tool(name, cmd, "per-call and per-hit Parquet" + (f", {extra}" if extra else "")
+                    + (", one CPU" if pin else ""), prepare=prepare,
                     verify=(lambda: verify_fcrscan(out_dir, truth)) if truth else None,
                     produced=lambda: os.path.exists(out_dir))
 
-    candidates = ["fcrscan"] + [f"fcrscan_j{j}" for j in jobs] + ["rg_cm", "rg_c", "py_w1", "py_w2"]
+    taskset = shutil.which("taskset") if jobs and hasattr(os, "sched_getaffinity") else None
+    candidates = (["fcrscan"] + (["fcrscan_core1"] if jobs else []) + [f"fcrscan_j{j}" for j in jobs]
+                  + ["rg_cm", "rg_c", "py_w1", "py_w2"])
     for name in candidates:
         if name.startswith("fcrscan"):
             if not fcr or not os.path.exists(fcr):
                 skipped[name] = f"{a.fcrscan} not found (build it with `cargo build --release`)"
+                continue
+            if name == "fcrscan_core1":
+                if not taskset:
+                    skipped[name] = "taskset not found (util-linux)"
+                    continue
+                cpu = min(os.sched_getaffinity(0))
+                tools.append(fcr_tool(name, "--jobs 1", pin=f"{q(taskset)} -c {cpu} "))
                 continue
             extra = f"--jobs {name[len('fcrscan_j'):]}" if name.startswith("fcrscan_j") else ""
             tools.append(fcr_tool(name, extra))
@@ -398,16 +411,23 @@ def main():
     print(table(all_tools, summ, skipped, ref_names))
     if jobs:
         base = summ.get(f"fcrscan_j{jobs[0]}")
-        print(f"\n#### Scaling with --jobs\n\n| --jobs | Wall median s | Speed-up vs --jobs {jobs[0]} | CPU s | Peak RSS MiB |\n|---|---|---|---|---|")
-        for j in jobs:
-            if f"fcrscan_j{j}" not in runs and f"fcrscan_j{j}" not in skipped:
+        core = summ.get("fcrscan_core1")
+        print(f"\n#### Scaling with --jobs\n\n| run | Wall median s | Speed-up vs --jobs {jobs[0]} "
+              "| Speed-up vs one CPU | CPU s | Cores busy (CPU s / wall) | Peak RSS MiB |\n|---|---|---|---|---|---|---|")
+        rows = [("fcrscan_core1", "--jobs 1 on one CPU (taskset)")] if "fcrscan_core1" in candidates else []
+        rows += [(f"fcrscan_j{j}", f"--jobs {j}") for j in jobs]
+        def speedup(ref, s):
+            return f"{ref['wall_median_s'] / s['wall_median_s']:.2f}×" if ref else "—"
+
+        for name, label in rows:
+            if name not in runs and name not in skipped:
                 continue
-            s = summ.get(f"fcrscan_j{j}")
+            s = summ.get(name)
             if s:
-                sp = f"{base['wall_median_s'] / s['wall_median_s']:.2f}×" if base else "—"
-                print(f"| {j} | {fmt_s(s['wall_median_s'])} | {sp} | {s['cpu_s']:.2f} | {s['maxrss_mib']:.0f} |")
+                print(f"| {label} | {fmt_s(s['wall_median_s'])} | {speedup(base, s)} | {speedup(core, s)} | {s['cpu_s']:.2f} "
+                      f"| {s['cpu_s'] / s['wall_median_s']:.2f} | {s['maxrss_mib']:.0f} |")
             else:
-                print(f"| {j} | skipped or failed | | | |")
+                print(f"| {label} | skipped or failed | | | | | |")
     if checks:
         print("\nOutput checks against the planted cues:")
         for name, (ok, detail) in checks.items():
