@@ -69,6 +69,12 @@ impl Speaker {
     /// Maps the speaker labels found in canonical JSON and plain text (`agent`, `Customer`,
     /// `CUSTOMER`, `caller`, `rep`…) to a role. Labels that name no role map to `Unknown`.
     pub fn from_label(label: &str) -> Speaker {
+        // The canonical labels first: nearly every turn has one, and this runs per turn.
+        match label {
+            "agent" => return Speaker::Agent,
+            "customer" => return Speaker::Customer,
+            _ => {}
+        }
         let label = label.trim();
         const AGENT: &[&str] = &[
             "agent",
@@ -292,6 +298,12 @@ mod tests {
         assert_eq!(Speaker::from_label("Agent"), Speaker::Agent);
         assert_eq!(Speaker::from_label(" CALLER "), Speaker::Customer);
         assert_eq!(Speaker::from_label("spk_0"), Speaker::Unknown);
+        // The fast path for the canonical labels agrees with the general one.
+        for (label, role) in [("agent", Speaker::Agent), ("customer", Speaker::Customer)] {
+            assert_eq!(Speaker::from_label(label), role);
+            assert_eq!(Speaker::from_label(&label.to_uppercase()), role);
+            assert_eq!(Speaker::from_label(&format!(" {label}\t")), role);
+        }
     }
 
     #[test]
