@@ -160,7 +160,7 @@ const PIECES_PER_WORKER: usize = 4;
 const IN_FLIGHT_PER_WORKER: usize = 2;
 
 /// Cuts a batch into up to [`PIECES_PER_WORKER`] pieces per worker, of consecutive units.
-fn split_batch(mut batch: Vec<Unit>, workers: usize) -> Vec<Vec<Unit>> {
+fn split_batch<T>(mut batch: Vec<T>, workers: usize) -> Vec<Vec<T>> {
     let per_piece = batch.len().div_ceil(PIECES_PER_WORKER * workers).max(1);
     let mut pieces = Vec::new();
     while batch.len() > per_piece {
@@ -673,7 +673,20 @@ fn tally(counts: &mut RunCounts, scanned: &ScannedCall, scanner: &Scanner) {
 
 #[cfg(test)]
 mod tests {
-    use super::lines;
+    use super::{PIECES_PER_WORKER, lines, split_batch};
+
+    #[test]
+    fn a_batch_is_cut_into_consecutive_pieces_that_cover_it() {
+        for workers in 1..=4 {
+            for len in 0..60 {
+                let batch: Vec<usize> = (0..len).collect();
+                let pieces = split_batch(batch.clone(), workers);
+                assert!(pieces.len() <= (PIECES_PER_WORKER * workers).max(1));
+                assert!(len == 0 || pieces.iter().all(|p| !p.is_empty()));
+                assert_eq!(pieces.concat(), batch, "{len} units, {workers} workers");
+            }
+        }
+    }
 
     #[test]
     fn lines_split_exactly_like_split_on_newline() {
