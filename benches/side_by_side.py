@@ -412,13 +412,14 @@ def main():
     if jobs:
         base = summ.get(f"fcrscan_j{jobs[0]}")
         core = summ.get("fcrscan_core1")
+
+        def speedup(ref, s):
+            return f"{ref['wall_median_s'] / s['wall_median_s']:.2f}×" if ref else "—"
+
         print(f"\n#### Scaling with --jobs\n\n| run | Wall median s | Speed-up vs --jobs {jobs[0]} "
               "| Speed-up vs one CPU | CPU s | Cores busy (CPU s / wall) | Peak RSS MiB |\n|---|---|---|---|---|---|---|")
         rows = [("fcrscan_core1", "--jobs 1 on one CPU (taskset)")] if "fcrscan_core1" in candidates else []
         rows += [(f"fcrscan_j{j}", f"--jobs {j}") for j in jobs]
-        def speedup(ref, s):
-            return f"{ref['wall_median_s'] / s['wall_median_s']:.2f}×" if ref else "—"
-
         for name, label in rows:
             if name not in runs and name not in skipped:
                 continue

@@ -243,16 +243,16 @@ pub fn run_scan(
             })
             .expect("the writer thread starts");
         // One scratch per worker; a worker only ever locks its own.
-        let scratches: Vec<Mutex<Scratch>> = (0..pool.current_num_threads())
-            .map(|_| Mutex::new(Scratch::new()))
-            .collect();
+        let workers = pool.current_num_threads();
+        let scratches: Vec<Mutex<Scratch>> =
+            (0..workers).map(|_| Mutex::new(Scratch::new())).collect();
         let pieces = unit_rx
             .into_iter()
-            .flat_map(|batch| split_batch(batch, pool.current_num_threads()));
+            .flat_map(|batch| split_batch(batch, workers));
         ordered::map_in_order(
             &pool,
             pieces,
-            IN_FLIGHT_PER_WORKER * pool.current_num_threads(),
+            IN_FLIGHT_PER_WORKER * workers,
             |piece: Vec<Unit>| {
                 let worker = rayon::current_thread_index().expect("runs on the pool");
                 let mut scratch = scratches[worker]

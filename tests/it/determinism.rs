@@ -54,19 +54,21 @@ fn rows_are_identical_for_one_and_two_jobs() {
         ]);
         assert_eq!(out.status.code(), Some(3), "one duplicate is rejected");
     }
+    assert_same_rows(&ws, "out1", &["out2", "out3"]);
+}
+
+/// Every scan table in `first` has rows, and the same rows as in each of `others`.
+fn assert_same_rows(ws: &Workspace, first: &str, others: &[&str]) {
     for table in ["calls", "hits", "turns", "rejects"] {
-        let one = read_table(&ws.path("out1"), table);
-        assert!(!one.is_empty(), "{table} has rows");
-        assert_eq!(
-            one,
-            read_table(&ws.path("out2"), table),
-            "{table}: --jobs 1 vs 2"
-        );
-        assert_eq!(
-            one,
-            read_table(&ws.path("out3"), table),
-            "{table}: --jobs 1 vs 3"
-        );
+        let rows = read_table(&ws.path(first), table);
+        assert!(!rows.is_empty(), "{table} has rows");
+        for other in others {
+            assert_eq!(
+                rows,
+                read_table(&ws.path(other), table),
+                "{table}: {first} vs {other}"
+            );
+        }
     }
 }
 
@@ -111,13 +113,5 @@ fn rows_are_identical_when_the_input_spans_many_batches() {
         assert_eq!(report.counts.records_read, 3041);
         assert_eq!(report.counts.records_rejected, 1, "the duplicate");
     }
-    for table in ["calls", "hits", "turns", "rejects"] {
-        let one = read_table(&ws.path("out1"), table);
-        assert!(!one.is_empty(), "{table} has rows");
-        assert_eq!(
-            one,
-            read_table(&ws.path("out3"), table),
-            "{table}: --jobs 1 vs 3"
-        );
-    }
+    assert_same_rows(&ws, "out1", &["out3"]);
 }
