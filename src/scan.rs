@@ -65,10 +65,9 @@ impl Scanner {
     pub fn scan(&self, mut call: Call, scratch: &mut Scratch) -> ScannedCall {
         let language = call_language(&call, &self.detector);
         let mut hits = Vec::new();
-        for (i, turn) in call.turns.iter().enumerate() {
-            self.matcher
-                .scan_turn(&turn.text, i as u32, language.lexicon, scratch, &mut hits);
-        }
+        let texts = call.turns.iter().map(|turn| turn.text.as_str());
+        self.matcher
+            .scan_turns(texts, language.lexicon, scratch, &mut hits);
         // Roles before scoring: which hits count depends on who said them.
         resolve_roles(&mut call, &hits, &self.roles);
         let unspaced = matches!(

@@ -28,7 +28,7 @@ use aho_corasick::automaton::{Automaton as _, OverlappingState, StateID};
 use aho_corasick::{Anchored, Input, MatchKind, PatternID, dfa, nfa};
 
 use crate::lexicon::{Category, LANGUAGES, Lang, Lexicon};
-use crate::normalize::{self, Folded, is_unspaced_script, is_word_char};
+use crate::normalize::{self, Folded, OffsetMap, is_unspaced_script, is_word_char};
 
 /// A negator counts when at most this many words stand between it and the sentiment phrase.
 pub const NEGATION_WORDS: usize = 2;
@@ -70,15 +70,31 @@ pub enum MatcherError {
     },
 }
 
-/// Per-thread buffers, reused across turns so scanning does not allocate once warm.
+/// Per-thread buffers, reused across calls so scanning does not allocate once warm.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// One turn folded, with its map when [`Scratch::call_maps`] has none.
     folded: Folded,
+    /// The folded turns of the call, each followed by a line break (which no folded phrase
+    /// holds, so no match spans two turns).
+    call_text: String,
+    /// Where each turn's folded text ends in `call_text`.
+    turn_ends: Vec<u32>,
+    /// The turns' offset maps one after another (each one entry longer than its text), when
+    /// the call was folded with them; else empty.
+    call_maps: Vec<u32>,
+    /// The automaton's matches in `call_text`, in order of their end.
+    found: Vec<Found>,
+    /// Matches of the second half of a split search, held until the first half is done.
+    found_later: Vec<Found>,
     raw: Vec<RawHit>,
     /// How often recent turns held a hit, from 0 to [`HIT_SCORE_MAX`]: +1 for a turn with a
-    /// hit, -1 for one without. See [`Matcher::scan_turn`].
+    /// hit, -1 for one without. See [`Matcher::scan_turns`].
     hit_score: u8,
 }
+
+/// One match of the automaton: start, end, pattern.
+type Found = (u32, u32, PatternID);
 
 /// The top of [`Scratch::hit_score`]; from half of it up, turns are folded with the offset map
 /// at once.
@@ -147,6 +163,9 @@ struct Automaton {
     search: Search,
     /// Automaton pattern id → index in [`PatternSet::texts`].
     pattern: Vec<u32>,
+    /// The length of its longest pattern, in bytes: the automaton's state at any point
+    /// depends on at most this many bytes before it.
+    longest: usize,
 }
 
 /// The automaton itself, of the fastest kind that builds, searched by [`Search::for_each`].
@@ -158,14 +177,15 @@ enum Search {
 }
 
 impl Search {
-    /// Calls `found(start, end, pattern)` for every occurrence of every pattern in `hay`,
-    /// overlapping ones included, in order of their end, then of pattern.
-    #[inline]
-    fn for_each(&self, hay: &[u8], found: impl FnMut(usize, usize, PatternID)) {
+    /// Appends every occurrence of every pattern in `hay` to `found`, overlapping ones
+    /// included, in order of their end, then of pattern; the two halves of a long text are
+    /// searched together ([`find_in_halves`]). `later` is a buffer for the second half's
+    /// matches.
+    fn find_all(&self, hay: &[u8], longest: usize, found: &mut Vec<Found>, later: &mut Vec<Found>) {
         match self {
-            Search::Dfa(a) => for_each_overlapping(a, hay, found),
-            Search::Contiguous(a) => for_each_overlapping(a, hay, found),
-            Search::Noncontiguous(a) => for_each_overlapping(a, hay, found),
+            Search::Dfa(a) => find_in_halves(a, hay, longest, found, later),
+            Search::Contiguous(a) => find_in_halves(a, hay, longest, found, later),
+            Search::Noncontiguous(a) => find_in_halves(a, hay, longest, found, later),
         }
     }
 
@@ -178,7 +198,7 @@ impl Search {
     }
 }
 
-/// [`Search::for_each`] for one kind of automaton. Without a prefilter (lexicons of hundreds
+/// One pass of [`Search::find_all`] for one kind of automaton. Without a prefilter (lexicons of hundreds
 /// of phrases have none), one pass over the bytes: the crate's overlapping iterator keeps its
 /// place in a state object and is entered again for every match, which took 14% longer over
 /// the turns of the 100 MB benchmark slice with its 2,089 phrases. With one, the crate's
@@ -216,6 +236,106 @@ fn for_each_overlapping<A: aho_corasick::automaton::Automaton>(
             }
         }
     }
+}
+
+/// Bytes in each half below which a text is searched in one pass: a split costs a second start
+/// `longest` bytes early, which pays only when the halves are much longer.
+const MIN_HALF: usize = 1024;
+
+/// [`for_each_overlapping`] into `found`, with the text cut in two halves that are stepped
+/// together. One search is a chain of dependent table lookups, each waiting on the one before,
+/// so the processor idles between them; two independent chains fill those waits (measured on
+/// the folded calls of the 100 MB benchmark slice with their language's phrases: about 1.6×
+/// the bytes per second of one chain; four chains were slower than two).
+///
+/// The second half starts `longest` bytes before the middle, from the start state: an
+/// automaton's state is the longest pattern prefix ending at that point, never longer than the
+/// longest pattern, so by the middle it is the state a single pass would have. Matches of the
+/// second half that end by the middle are the first half's, and dropped; the others are held
+/// in `later` and appended after the first half's, so the order is that of one pass.
+fn find_in_halves<A: aho_corasick::automaton::Automaton>(
+    aut: &A,
+    hay: &[u8],
+    longest: usize,
+    found: &mut Vec<Found>,
+    later: &mut Vec<Found>,
+) {
+    let middle = hay.len() / 2;
+    let one_pass = |hay: &[u8], found: &mut Vec<Found>| {
+        for_each_overlapping(aut, hay, |start, end, pattern| {
+            found.push((start as u32, end as u32, pattern));
+        });
+    };
+    if aut.prefilter().is_some() || middle < MIN_HALF.max(2 * longest) {
+        return one_pass(hay, found);
+    }
+    let Ok(start) = aut.start_state(Anchored::No) else {
+        return; // every kind built here supports unanchored searches
+    };
+    let second_from = middle - longest;
+    let (first, second) = (&hay[..middle], &hay[second_from..]);
+    let record = |sid: StateID, end: usize, out: &mut Vec<Found>| {
+        for k in 0..aut.match_len(sid) {
+            let pattern = aut.match_pattern(sid, k);
+            out.push(((end - aut.pattern_len(pattern)) as u32, end as u32, pattern));
+        }
+    };
+    later.clear();
+    let (mut a, mut a_sid, mut b, mut b_sid) = (0, start, 0, start);
+    while a < first.len() && b < second.len() {
+        (a, a_sid, b, b_sid) = next_special_in_both(aut, (first, a, a_sid), (second, b, b_sid));
+        if aut.is_dead(a_sid) {
+            a = first.len();
+        } else if aut.is_match(a_sid) {
+            record(a_sid, a, found);
+        }
+        if aut.is_dead(b_sid) {
+            b = second.len();
+        } else if aut.is_match(b_sid) && second_from + b > middle {
+            record(b_sid, second_from + b, later);
+        }
+    }
+    // The longer half goes on alone.
+    while a < first.len() {
+        (a, a_sid) = next_special(aut, first, a, a_sid);
+        if !aut.is_special(a_sid) || aut.is_dead(a_sid) {
+            break;
+        }
+        if aut.is_match(a_sid) {
+            record(a_sid, a, found);
+        }
+    }
+    while b < second.len() {
+        (b, b_sid) = next_special(aut, second, b, b_sid);
+        if !aut.is_special(b_sid) || aut.is_dead(b_sid) {
+            break;
+        }
+        if aut.is_match(b_sid) && second_from + b > middle {
+            record(b_sid, second_from + b, later);
+        }
+    }
+    found.append(later);
+}
+
+/// [`next_special`] over two texts at once, one step in each per round, until either enters a
+/// special state or either ends: returns both positions and states.
+#[inline(never)]
+fn next_special_in_both<A: aho_corasick::automaton::Automaton>(
+    aut: &A,
+    (a_hay, mut a, mut a_sid): (&[u8], usize, StateID),
+    (b_hay, mut b, mut b_sid): (&[u8], usize, StateID),
+) -> (usize, StateID, usize, StateID) {
+    let steps = (a_hay.len() - a).min(b_hay.len() - b);
+    for _ in 0..steps {
+        a_sid = aut.next_state(Anchored::No, a_sid, a_hay[a]);
+        b_sid = aut.next_state(Anchored::No, b_sid, b_hay[b]);
+        a += 1;
+        b += 1;
+        if aut.is_special(a_sid) | aut.is_special(b_sid) {
+            break;
+        }
+    }
+    (a, a_sid, b, b_sid)
 }
 
 /// Steps the automaton from `sid` over `hay[at..]` until it enters a special state (a match or
@@ -286,7 +406,16 @@ impl Automaton {
                     .expect("patterns within MAX_PATTERN_BYTES always build");
                 Search::Noncontiguous(nfa)
             });
-        Automaton { search, pattern }
+        let longest = pattern
+            .iter()
+            .map(|&p| patterns.texts[p as usize].len())
+            .max()
+            .unwrap_or(0);
+        Automaton {
+            search,
+            pattern,
+            longest,
+        }
     }
 }
 
@@ -362,74 +491,147 @@ impl Matcher {
         }
     }
 
-    /// Finds every cue in `text` (turn number `turn`) and appends the hits to `out`, ordered by
-    /// position. `lang` restricts matching to one lexicon language (`None`: all).
-    pub fn scan_turn(
+    /// Finds every cue in the turns of one call (`texts`, in turn order) and appends the hits
+    /// to `out`, ordered by turn and position. `lang` restricts matching to one lexicon
+    /// language (`None`: all).
+    ///
+    /// The turns are folded into one text and searched in one go: turns are short (a median of
+    /// about sixty bytes in the benchmark corpus), too short for a search to be split into two
+    /// halves stepped together, and a call is not.
+    pub fn scan_turns<'t>(
         &self,
-        text: &str,
-        turn: u32,
+        texts: impl Iterator<Item = &'t str> + Clone,
         lang: Option<Lang>,
         scratch: &mut Scratch,
         out: &mut Vec<Hit>,
     ) {
+        // Most turns hold no cue, so offset maps are built only for those that do, by folding
+        // them again. Where most turns do (a lexicon of common topic words), that second fold
+        // was a tenth of the scan, so while recent turns mostly had hits every turn's map is
+        // built in the first fold. Either way the folded text is the same: only the work
+        // differs.
+        let mapped = scratch.hit_score >= HIT_SCORE_MAX / 2;
+        scratch.call_text.clear();
+        scratch.turn_ends.clear();
+        scratch.call_maps.clear();
+        for text in texts.clone() {
+            if mapped {
+                normalize::fold_into(text, &mut scratch.folded);
+                scratch.call_maps.extend_from_slice(&scratch.folded.orig);
+            } else {
+                normalize::fold_text_into(text, &mut scratch.folded);
+            }
+            scratch.call_text.push_str(&scratch.folded.text);
+            scratch.turn_ends.push(scratch.call_text.len() as u32);
+            scratch.call_text.push('\n');
+        }
+        let automaton = self.automaton(lang);
+        scratch.found.clear();
+        automaton.search.find_all(
+            scratch.call_text.as_bytes(),
+            automaton.longest,
+            &mut scratch.found,
+            &mut scratch.found_later,
+        );
+        let (mut turn_start, mut map_start, mut next) = (0, 0, 0);
+        for (turn, text) in texts.enumerate() {
+            let turn_end = scratch.turn_ends[turn] as usize;
+            let first = next;
+            while scratch
+                .found
+                .get(next)
+                .is_some_and(|&(_, end, _)| end as usize <= turn_end)
+            {
+                next += 1;
+            }
+            let map_end = map_start + (turn_end - turn_start) + 1;
+            let held = self.turn_hits(
+                TurnFound {
+                    text,
+                    turn: turn as u32,
+                    start: turn_start,
+                    end: turn_end,
+                    found: first..next,
+                    map: mapped.then_some(map_start..map_end),
+                },
+                automaton,
+                lang,
+                scratch,
+                out,
+            );
+            scratch.hit_score = if held {
+                (scratch.hit_score + 1).min(HIT_SCORE_MAX)
+            } else {
+                scratch.hit_score.saturating_sub(1)
+            };
+            turn_start = turn_end + 1;
+            map_start = map_end;
+        }
+    }
+
+    /// Turns the automaton's matches in one turn into hits appended to `out`. Returns whether
+    /// the turn held a match of the call's language (what [`Scratch::hit_score`] counts).
+    fn turn_hits(
+        &self,
+        turn: TurnFound<'_>,
+        automaton: &Automaton,
+        lang: Option<Lang>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Hit>,
+    ) -> bool {
         let Scratch {
             folded,
+            call_text,
+            call_maps,
+            found,
             raw,
-            hit_score,
+            ..
         } = scratch;
-        // Most turns hold no cue, so the offset map is built only for those that do, by folding
-        // them again. Where most turns do (a lexicon of common topic words), that second fold
-        // was a tenth of the scan, so while recent turns mostly had hits the map is built in
-        // the first fold. Either way the folded text is the same: only the work differs.
-        let mapped = *hit_score >= HIT_SCORE_MAX / 2;
-        if mapped {
-            normalize::fold_into(text, folded);
-        } else {
-            normalize::fold_text_into(text, folded);
-        }
+        let hay = &call_text[turn.start..turn.end];
         raw.clear();
-        let hay = folded.text.as_str();
-        let automaton = self.automaton(lang);
-        automaton
-            .search
-            .for_each(hay.as_bytes(), |start, end, found| {
-                if !is_on_boundaries(hay, start, end) {
-                    return;
+        for &(start, end, found) in &found[turn.found] {
+            let (start, end) = (start as usize - turn.start, end as usize - turn.start);
+            if !is_on_boundaries(hay, start, end) {
+                continue;
+            }
+            let pattern = automaton.pattern[found.as_usize()] as usize;
+            let (from, to) = self.patterns.ranges[pattern];
+            for &phrase in &self.patterns.phrase_ids[from as usize..to as usize] {
+                let (category, phrase_lang, vetoes) = self.phrase_info[phrase as usize];
+                if lang.is_some_and(|l| l != phrase_lang) {
+                    continue;
                 }
-                let pattern = automaton.pattern[found.as_usize()] as usize;
-                let (from, to) = self.patterns.ranges[pattern];
-                for &phrase in &self.patterns.phrase_ids[from as usize..to as usize] {
-                    let (category, phrase_lang, vetoes) = self.phrase_info[phrase as usize];
-                    if lang.is_some_and(|l| l != phrase_lang) {
-                        continue;
-                    }
-                    raw.push(RawHit {
-                        phrase,
-                        category,
-                        vetoes,
-                        start: start as u32,
-                        end: end as u32,
-                        alive: true,
-                        negated: false,
-                        intensified: false,
-                    });
-                }
-            });
+                raw.push(RawHit {
+                    phrase,
+                    category,
+                    vetoes,
+                    start: start as u32,
+                    end: end as u32,
+                    alive: true,
+                    negated: false,
+                    intensified: false,
+                });
+            }
+        }
         if raw.is_empty() {
-            *hit_score = hit_score.saturating_sub(1);
-            return;
+            return false;
         }
-        *hit_score = (*hit_score + 1).min(HIT_SCORE_MAX);
-        if !mapped {
-            // Only now is the offset map needed: fold again, with it (same text by construction).
-            normalize::fold_into(text, folded);
-        }
-        let hay = folded.text.as_str();
+        let map = match turn.map {
+            Some(range) => OffsetMap(&call_maps[range]),
+            None => {
+                // Only now is the offset map needed: fold again, with it (same text by
+                // construction).
+                normalize::fold_into(turn.text, folded);
+                debug_assert_eq!(folded.text, hay);
+                folded.map()
+            }
+        };
+        let text = turn.text;
         // Punctuation is gone from folded text, but a clause break in the original still ends
         // the reach of a negator ("no news yet, disappointed").
         let clause_break = |from: u32, to: u32| {
-            let a = folded.orig_offset(from as usize);
-            let b = folded.orig_offset(to as usize);
+            let a = map.orig_offset(from as usize);
+            let b = map.orig_offset(to as usize);
             text[a.min(b)..b].contains(CLAUSE_PUNCTUATION)
         };
         apply_rules(hay, raw, clause_break);
@@ -441,9 +643,9 @@ impl Matcher {
             if matches!(h.category, Category::Negator | Category::Intensifier) {
                 continue;
             }
-            let (orig_start, orig_end) = folded.orig_span(text, h.start as usize, h.end as usize);
+            let (orig_start, orig_end) = map.orig_span(text, h.start as usize, h.end as usize);
             out.push(Hit {
-                turn,
+                turn: turn.turn,
                 phrase: h.phrase,
                 category: h.category,
                 orig_start: orig_start as u32,
@@ -452,7 +654,23 @@ impl Matcher {
                 intensified: h.intensified,
             });
         }
+        true
     }
+}
+
+/// One turn's place in [`Scratch`] during [`Matcher::scan_turns`].
+struct TurnFound<'t> {
+    /// The turn's original text.
+    text: &'t str,
+    /// Its index in the call.
+    turn: u32,
+    /// Where its folded text lies in [`Scratch::call_text`].
+    start: usize,
+    end: usize,
+    /// Its matches in [`Scratch::found`].
+    found: std::ops::Range<usize>,
+    /// Its offset map in [`Scratch::call_maps`], when the call was folded with maps.
+    map: Option<std::ops::Range<usize>>,
 }
 
 /// Exclusions, sentiment overlap, negation and intensifiers, in that order.
@@ -594,9 +812,8 @@ mod tests {
     fn scan(lex: &Lexicon, text: &str, lang: Option<&str>) -> Vec<(String, String, bool)> {
         let m = Matcher::new(lex).unwrap();
         let mut out = Vec::new();
-        m.scan_turn(
-            text,
-            0,
+        m.scan_turns(
+            std::iter::once(text),
             lang.map(|l| Lang::from_code(l).unwrap()),
             &mut Scratch::new(),
             &mut out,
@@ -632,7 +849,7 @@ mod tests {
         let scan_with = |scratch: &mut Scratch, text: &str, lang: &str| {
             let mut out = Vec::new();
             let lang = Some(Lang::from_code(lang).unwrap());
-            m.scan_turn(text, 0, lang, scratch, &mut out);
+            m.scan_turns(std::iter::once(text), lang, scratch, &mut out);
             out
         };
         let mut warm = Scratch::new();
@@ -795,53 +1012,138 @@ mod tests {
 
     #[test]
     fn every_kind_of_automaton_finds_what_the_crate_iterator_finds() {
-        let patterns = ["i called", "called twice", "call", "twice", "ice", "d t"];
-        let hay = b"i called twice, then i called again; twice nice";
-        let reference: Vec<(usize, usize, usize)> = aho_corasick::AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(patterns)
-            .unwrap()
-            .find_overlapping_iter(&hay[..])
-            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
-            .collect();
-        assert!(reference.len() > 8, "{reference:?}");
-        // The last pattern ends at the last byte: the stepping loop stops there either way.
-        assert_eq!(reference.last().map(|m| m.1), Some(hay.len()));
-        for prefilter in [true, false] {
-            let kinds = [
-                Search::Dfa(
-                    dfa::DFA::builder()
-                        .match_kind(MatchKind::Standard)
-                        .prefilter(prefilter)
-                        .build(patterns)
-                        .unwrap(),
-                ),
-                Search::Contiguous(
-                    nfa::contiguous::NFA::builder()
-                        .match_kind(MatchKind::Standard)
-                        .prefilter(prefilter)
-                        .build(patterns)
-                        .unwrap(),
-                ),
-                Search::Noncontiguous(
-                    nfa::noncontiguous::NFA::builder()
-                        .match_kind(MatchKind::Standard)
-                        .prefilter(prefilter)
-                        .build(patterns)
-                        .unwrap(),
-                ),
-            ];
-            for search in kinds {
-                let has_prefilter = match &search {
-                    Search::Dfa(a) => a.prefilter().is_some(),
-                    Search::Contiguous(a) => a.prefilter().is_some(),
-                    Search::Noncontiguous(a) => a.prefilter().is_some(),
-                };
-                assert_eq!(has_prefilter, prefilter, "each path is taken");
-                let mut got = Vec::new();
-                search.for_each(hay, |start, end, p| got.push((start, end, p.as_usize())));
-                assert_eq!(got, reference, "{search:?}");
+        let patterns = [
+            "i called",
+            "called twice",
+            "call",
+            "twice",
+            "ice",
+            "d t",
+            "twice nice. i called twice",
+        ];
+        let longest = patterns.iter().map(|p| p.len()).max().unwrap();
+        let reference = |hay: &[u8]| -> Vec<(usize, usize, usize)> {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(patterns)
+                .unwrap()
+                .find_overlapping_iter(hay)
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+                .collect()
+        };
+        let short = "i called twice, then i called again; twice nice".to_string();
+        // Long enough to be searched in halves, and shifted byte by byte so that matches of
+        // every pattern end at, just before and just after the middle, and cross it (the middle
+        // moves half a byte per shift, so 120 shifts cover the 49-byte sentence).
+        let body = "i called twice, then i called again; twice nice. ".repeat(60);
+        let texts = std::iter::once(short)
+            .chain((0..120).map(|shift| format!("{}{body}", "x".repeat(shift))));
+        let (mut found, mut later) = (Vec::new(), Vec::new());
+        let (mut crossing, mut ending_at_middle) = (false, false);
+        let (mut ending_after_middle, mut longest_after_middle) = (false, false);
+        for (n, hay) in texts.enumerate() {
+            let hay = hay.as_bytes();
+            let expected = reference(hay);
+            let middle = hay.len() / 2;
+            if n == 0 {
+                assert!(middle < MIN_HALF, "one pass");
+                // The last pattern ends at the last byte: the stepping loop stops there.
+                assert_eq!(expected.last().map(|m| m.1), Some(hay.len()));
+            } else {
+                assert!(middle >= MIN_HALF, "in halves");
+                crossing |= expected.iter().any(|m| m.0 < middle && middle < m.1);
+                ending_at_middle |= expected.iter().any(|m| m.1 == middle);
+                ending_after_middle |= expected.iter().any(|m| m.1 == middle + 1);
+                longest_after_middle |= expected.iter().any(|m| m.1 == middle + 1 && m.2 == 6);
             }
+            for prefilter in [true, false] {
+                let kinds = [
+                    Search::Dfa(
+                        dfa::DFA::builder()
+                            .match_kind(MatchKind::Standard)
+                            .prefilter(prefilter)
+                            .build(patterns)
+                            .unwrap(),
+                    ),
+                    Search::Contiguous(
+                        nfa::contiguous::NFA::builder()
+                            .match_kind(MatchKind::Standard)
+                            .prefilter(prefilter)
+                            .build(patterns)
+                            .unwrap(),
+                    ),
+                    Search::Noncontiguous(
+                        nfa::noncontiguous::NFA::builder()
+                            .match_kind(MatchKind::Standard)
+                            .prefilter(prefilter)
+                            .build(patterns)
+                            .unwrap(),
+                    ),
+                ];
+                for search in kinds {
+                    let has_prefilter = match &search {
+                        Search::Dfa(a) => a.prefilter().is_some(),
+                        Search::Contiguous(a) => a.prefilter().is_some(),
+                        Search::Noncontiguous(a) => a.prefilter().is_some(),
+                    };
+                    assert_eq!(has_prefilter, prefilter, "each path is taken");
+                    found.clear();
+                    search.find_all(hay, longest, &mut found, &mut later);
+                    let got: Vec<(usize, usize, usize)> = found
+                        .iter()
+                        .map(|&(s, e, p)| (s as usize, e as usize, p.as_usize()))
+                        .collect();
+                    assert_eq!(got, expected, "text {n}: {search:?}");
+                }
+            }
+        }
+        assert!(crossing && ending_at_middle && ending_after_middle && longest_after_middle);
+    }
+
+    #[test]
+    fn a_call_gives_the_hits_of_its_turns_scanned_alone() {
+        let lex = lexicon(&[
+            ("i called", "repeat_contact", "en"),
+            ("called twice", "repeat_contact", "en"),
+            ("call back", "repeat_contact", "en"),
+            ("not", "negator", "en"),
+            ("happy", "sentiment_positive", "en"),
+            ("supervisor", "escalation", "en"),
+        ]);
+        let m = Matcher::new(&lex).unwrap();
+        let en = Lang::from_code("en");
+        let sentences = [
+            "Yes, I CALLED twice!",
+            "i'm not   happy... at ALL",
+            "",
+            "nothing to see here",
+            "called",
+            "twice - I want a supervisor",
+            "please call back, not happy",
+        ];
+        // Long calls too, so that the call's text is searched in halves and turns with hits
+        // lie on both sides of its middle.
+        for turns in [7, 70, 700] {
+            let texts: Vec<&str> = (0..turns).map(|i| sentences[i % sentences.len()]).collect();
+            let mut alone = Vec::new();
+            let mut scratch = Scratch::new();
+            for (i, text) in texts.iter().enumerate() {
+                let mut hits = Vec::new();
+                m.scan_turns(std::iter::once(*text), en, &mut scratch, &mut hits);
+                alone.extend(hits.into_iter().map(|h| Hit {
+                    turn: i as u32,
+                    ..h
+                }));
+            }
+            let mut together = Vec::new();
+            m.scan_turns(
+                texts.iter().copied(),
+                en,
+                &mut Scratch::new(),
+                &mut together,
+            );
+            assert_eq!(together, alone, "{turns} turns");
+            assert!(together.len() >= turns * 6 / 7, "{turns} turns");
         }
     }
 

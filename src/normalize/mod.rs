@@ -48,6 +48,33 @@ impl Folded {
         Folded::default()
     }
 
+    /// The offset map, borrowed.
+    pub fn map(&self) -> OffsetMap<'_> {
+        OffsetMap(&self.orig)
+    }
+
+    /// See [`OffsetMap::orig_span`].
+    pub fn orig_span(
+        &self,
+        original: &str,
+        folded_start: usize,
+        folded_end: usize,
+    ) -> (usize, usize) {
+        self.map().orig_span(original, folded_start, folded_end)
+    }
+
+    /// See [`OffsetMap::orig_offset`].
+    pub fn orig_offset(&self, folded_at: usize) -> usize {
+        self.map().orig_offset(folded_at)
+    }
+}
+
+/// A folded text's map back to its original ([`Folded::orig`]), borrowed: the matcher keeps the
+/// maps of a whole call's turns in one buffer and hands out each turn's part.
+#[derive(Clone, Copy, Debug)]
+pub struct OffsetMap<'a>(pub &'a [u32]);
+
+impl OffsetMap<'_> {
     /// Maps a span of the folded text to the span of `original` (the text that was folded)
     /// that produced it: from the first character of the span to the end of its last one,
     /// together with any combining marks folding removed after it ("café" written with a
@@ -59,11 +86,11 @@ impl Folded {
         folded_start: usize,
         folded_end: usize,
     ) -> (usize, usize) {
-        let start = self.orig[folded_start] as usize;
+        let start = self.0[folded_start] as usize;
         if folded_end <= folded_start {
             return (start, start);
         }
-        let last = self.orig[folded_end - 1] as usize;
+        let last = self.0[folded_end - 1] as usize;
         let mut end = last + original[last..].chars().next().map_or(0, char::len_utf8);
         for c in original[end..]
             .chars()
@@ -76,7 +103,7 @@ impl Folded {
 
     /// The original byte offset where folded byte `folded_at` came from.
     pub fn orig_offset(&self, folded_at: usize) -> usize {
-        self.orig[folded_at] as usize
+        self.0[folded_at] as usize
     }
 }
 
