@@ -31,9 +31,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::aggregate::cells::CellTable;
-use crate::aggregate::fcr::{
-    FcrCounts, FcrKey, UNKNOWN_DATE, call_date_of_day, day_of, tally_by_id,
-};
+use crate::aggregate::fcr::{FcrCounts, UNKNOWN_DATE, call_date_of_day, day_of};
 use crate::ingest::time::{DAY_US, days_from_civil, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
@@ -371,11 +369,10 @@ struct Relink<'a> {
     run_id: &'a str,
 }
 
-/// What one shard produced.
+/// What one shard produced (its FCR cells went into the night's [`CellTable`]).
 struct ShardRows {
     /// New contacts rows per partition, each sorted by `call_id`.
     by_date: BTreeMap<String, Vec<ContactRow>>,
-    cells: BTreeMap<FcrKey, FcrCounts>,
     calls: u64,
 }
 
@@ -418,7 +415,7 @@ impl Relink<'_> {
             let in_shard = |call_id: &str, customer: Option<&str>| {
                 shard_of(call_id, customer, shards) == shard
             };
-            let rows = match self.link_shard(&recent, data_end_us, &in_shard)? {
+            let rows = match self.link_shard(&recent, data_end_us, &in_shard, &mut cells)? {
                 Ok(rows) => rows,
                 Err(reason) => {
                     out.finish()?
@@ -427,9 +424,6 @@ impl Relink<'_> {
                 }
             };
             calls_linked += rows.calls;
-            for (key, counts) in rows.cells {
-                cells.add(&key, counts);
-            }
             let mut by_date = rows.by_date;
             for date in &candidates {
                 let shard_rows = by_date.remove(date).unwrap_or_default();
@@ -513,12 +507,14 @@ impl Relink<'_> {
         candidates
     }
 
-    /// Reads, links and tallies the calls `in_shard` selects. `Err`: an anchor is missing.
+    /// Reads and links the calls `in_shard` selects, and counts them into `cells`. `Err`: an
+    /// anchor is missing (nothing was counted).
     fn link_shard(
         &self,
         recent: &[&str],
         data_end_us: Option<i64>,
         in_shard: &(dyn Fn(&str, Option<&str>) -> bool + Sync),
+        cells: &mut CellTable,
     ) -> Result<Result<ShardRows, FullRelink>, LinkError> {
         let (root, plan) = (self.root, self.plan);
         let with_topics = self.cfg.same_issue;
@@ -564,7 +560,9 @@ impl Relink<'_> {
                 return Ok(Err(reason));
             }
         }
-        let cells = tally_by_id(&rows, &by_id).expect("every row comes from these calls");
+        cells
+            .add_contacts(&rows, |id| by_id.get(id).copied())
+            .expect("every row comes from these calls");
         // Grouped by day number, and named once per day rather than once per row.
         let mut by_day: HashMap<Option<i64>, Vec<ContactRow>> = HashMap::new();
         for row in rows {
@@ -577,7 +575,6 @@ impl Relink<'_> {
             .collect();
         Ok(Ok(ShardRows {
             by_date,
-            cells,
             calls: calls.len() as u64,
         }))
     }

@@ -24,10 +24,10 @@ use std::collections::BTreeMap;
 // Hash maps keyed by call_id use hashbrown's default hasher: SipHash, std's, was 6% of
 // `fcrscan link` on 100,000 calls, and the keys are not chosen by an attacker.
 use hashbrown::HashMap;
-use rayon::slice::ParallelSliceMut;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign};
 
+use super::cells::CellTable;
 use crate::ingest::time::{DAY_US, date_of_day, utc_date};
 use crate::link::{ContactInput, ContactRow, Outcome};
 
@@ -305,108 +305,9 @@ pub fn tally(
     for call in calls {
         by_id.insert(&call.call_id, call);
     }
-    tally_by_id(rows, &by_id)
-}
-
-/// [`tally`] with the calls already looked up by `call_id`, for a caller that holds that map
-/// anyway (the link step), so that it is not built twice.
-pub fn tally_by_id<'a>(
-    rows: &[ContactRow],
-    by_id: &HashMap<&str, &'a ContactInput>,
-) -> Result<BTreeMap<FcrKey, FcrCounts>, MissingCall> {
-    // Grouped by sorting borrowed keys, and owned once per cell: with owned keys in a B-tree,
-    // five strings allocated and a dozen compared per call made tallying 100,000 calls (cells
-    // are nearly one per call when agents are many) 300 ms, a sixth of the link step. A hash
-    // map of borrowed keys was as fast but held 31 MiB for 65,000 calls (a table sized for a
-    // cell per call, of 160-byte entries); the sorted list holds 112 bytes per call.
-    let call_of = |row: &ContactRow| {
-        by_id
-            .get(row.call_id.as_str())
-            .copied()
-            .ok_or_else(|| MissingCall {
-                call_id: row.call_id.clone(),
-            })
-    };
-    let mut dates: HashMap<Option<i64>, String> = HashMap::new();
-    for row in rows {
-        let day = day_of(call_of(row)?.started_at_us);
-        dates.entry(day).or_insert_with(|| call_date_of_day(day));
-    }
-    // Each call's date looked up once, not in every comparison of the sort (measured: hashing
-    // day numbers in comparisons was 8% of `fcrscan link` on 100,000 calls). The calls are
-    // looked up again rather than kept from the first pass: a second list would hold 96 bytes
-    // more per call while this one is built.
-    let mut keyed: Vec<Keyed<'_, 'a>> = rows
-        .iter()
-        .map(|row| {
-            let call = call_of(row).expect("found in the first pass");
-            let cell = CellRef::of(call);
-            (dates[&cell.day].as_str(), cell, row, call)
-        })
-        .collect();
-    // Sorted by the owned key's fields in its order (the date as written, not the day number),
-    // so the cells come out in the B-tree's order.
-    type Keyed<'k, 'a> = (&'k str, CellRef<'a>, &'k ContactRow, &'a ContactInput);
-    fn key_of<'k, 'a>(
-        (date, cell, _, _): &Keyed<'k, 'a>,
-    ) -> (
-        &'k str,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-        &'a str,
-    ) {
-        (date, cell.queue, cell.agent_id, cell.channel, cell.language)
-    }
-    keyed.par_sort_unstable_by(|a, b| key_of(a).cmp(&key_of(b)));
-    let mut cells = BTreeMap::new();
-    let mut rest = keyed.as_slice();
-    while let Some(first) = rest.first() {
-        let key = key_of(first);
-        let same = rest.partition_point(|other| key_of(other) == key);
-        let mut counts = FcrCounts::default();
-        for (_, _, row, call) in &rest[..same] {
-            counts += FcrCounts::of_contact(row, call);
-        }
-        // Inserted one by one: collecting would hold every owned key twice, in a list and a
-        // sort buffer, beside the tree it builds.
-        cells.insert(first.1.to_key(first.0), counts);
-        rest = &rest[same..];
-    }
-    Ok(cells)
-}
-
-/// An [`FcrKey`] borrowed from a call, with the day number (days since the epoch) for the date.
-#[derive(PartialEq, Eq, Hash)]
-struct CellRef<'a> {
-    day: Option<i64>,
-    queue: Option<&'a str>,
-    agent_id: Option<&'a str>,
-    channel: Option<&'a str>,
-    language: &'a str,
-}
-
-impl<'a> CellRef<'a> {
-    fn of(call: &'a ContactInput) -> CellRef<'a> {
-        CellRef {
-            day: day_of(call.started_at_us),
-            queue: call.queue.as_deref(),
-            agent_id: call.agent_id.as_deref(),
-            channel: call.channel.as_deref(),
-            language: &call.language,
-        }
-    }
-
-    /// The owned key, with `call_date` the cell's date.
-    fn to_key(&self, call_date: &str) -> FcrKey {
-        FcrKey {
-            call_date: call_date.to_string(),
-            queue: self.queue.map(str::to_string),
-            agent_id: self.agent_id.map(str::to_string),
-            channel: self.channel.map(str::to_string),
-            language: self.language.to_string(),
-        }
-    }
+    let mut table = CellTable::new();
+    table.add_contacts(rows, |id| by_id.get(id).copied())?;
+    Ok(table.into_map())
 }
 
 /// Sums cells under a coarser key (`key` maps each cell's key to its rollup key).
