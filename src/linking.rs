@@ -35,7 +35,7 @@ use crate::aggregate::fcr::{FcrCounts, UNKNOWN_DATE, call_date_of_day, day_of};
 use crate::ingest::time::{DAY_US, days_from_civil, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
-    CONTACTS, FCR, FCR_TABLES, link_settings, link_writer_properties, write_contact,
+    CONTACTS, FCR, FCR_TABLES, append_contacts, link_settings, link_writer_properties,
     write_contacts, write_fcr,
 };
 use hashbrown::{HashMap, HashSet};
@@ -439,9 +439,7 @@ impl Relink<'_> {
                     }
                 }
                 if shards > 1 {
-                    for row in &shard_rows {
-                        write_contact(&mut out, date, row)?;
-                    }
+                    append_contacts(&mut out, date, &shard_rows)?;
                 } else {
                     pending.insert(date.clone(), shard_rows);
                 }

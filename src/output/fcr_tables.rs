@@ -346,14 +346,18 @@ fn count(n: u64) -> i64 {
     i64::try_from(n).expect("a count of calls fits in 63 bits")
 }
 
-/// Appends one contacts row to the partition `call_date` (the UTC date of the call, or
-/// `unknown`).
-pub fn write_contact(
+/// Appends contacts rows to the partition `call_date` (the UTC date of the calls, or
+/// `unknown`), in one append: the writer finds the partition's part once for all of them.
+pub fn append_contacts(
     out: &mut DatasetWriter,
     call_date: &str,
-    row: &ContactRow,
+    rows: &[ContactRow],
 ) -> Result<(), OutputError> {
-    out.append(&CONTACTS, Some(call_date), |b| contact_row(b, row))
+    out.append(&CONTACTS, Some(call_date), |b| {
+        for row in rows {
+            contact_row(b, row);
+        }
+    })
 }
 
 /// Writes whole contacts partitions, one file each, in parallel (see
@@ -537,8 +541,8 @@ mod tests {
         let rows = linked();
         let a4 = rows.iter().find(|r| r.call_id == "a4").expect("a4");
         let n1 = rows.iter().find(|r| r.call_id == "n1").expect("n1");
-        write_contact(&mut out, "2026-11-11", a4).expect("append");
-        write_contact(&mut out, "2026-11-11", n1).expect("append");
+        append_contacts(&mut out, "2026-11-11", std::slice::from_ref(a4)).expect("append");
+        append_contacts(&mut out, "2026-11-11", std::slice::from_ref(n1)).expect("append");
         let staged = out.finish().expect("finish");
         let dates = ["2026-11-11".to_string()].into_iter().collect();
         staged
@@ -608,7 +612,7 @@ mod tests {
                 .expect("a row")
                 .clone()
         };
-        write_contact(&mut out, "2026-11-11", &row("a4")).expect("append");
+        append_contacts(&mut out, "2026-11-11", &[row("a4")]).expect("append");
         let whole = [
             ("2026-11-11".to_string(), vec![row("n1"), row("a3")]),
             ("2026-11-12".to_string(), vec![]),
@@ -692,7 +696,7 @@ mod tests {
                 } else {
                     "2026-11-12"
                 };
-                write_contact(&mut out, date, &row).expect("append");
+                append_contacts(&mut out, date, &[row]).expect("append");
             }
             out.settle_all().expect("settle");
             let spilled = dir.path().join("_staging/t4/_spill").is_dir();
