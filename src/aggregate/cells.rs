@@ -1,12 +1,11 @@
 //! FCR cells of a whole night, held compactly while the link step goes from shard to shard.
 //!
-//! A cell is keyed by [`FcrKey`], five strings. Summed over the night as a
-//! `BTreeMap<FcrKey, FcrCounts>` they were the largest thing the link step held on large nights
-//! with many agents (a cell is nearly one per call then): 30 MiB of heap for 130,000 calls,
-//! and many small strings that the allocator cannot return. Here the strings are interned
-//! (dates, queues, agents, channels and languages are few next to the cells) and a cell is 20
-//! bytes of ids and its counts. Owned keys are made again one date at a time, when the date is
-//! written.
+//! A cell is keyed by [`FcrKey`], five strings. Summed over the night as a `BTreeMap<FcrKey,
+//! FcrCounts>` they were the largest thing the link step held on large nights with many agents
+//! (a cell is nearly one per call then): 30 MiB of heap for 130,000 calls, and many small
+//! strings that the allocator cannot return. Here the strings are interned (dates, queues,
+//! agents, channels and languages are few next to the cells) and a cell is 20 bytes of ids and
+//! its counts. Owned keys are made again one date at a time, when the date is written.
 //!
 //! Each shard's contacts rows are counted straight into the table ([`CellTable::add_contacts`]):
 //! a call's five fields are looked up as borrowed strings, so a row costs a few hash lookups and

@@ -5,9 +5,8 @@
 //! earlier contact a contact links to, when a link is a transfer rather than a repeat, when an
 //! outcome is resolved, unresolved or censored, and the combined estimate. It is pure: calls in,
 //! rows out; no I/O, no clock, and rows that do not depend on the threads that link customers
-//! side by side. Loading history from the dataset, choosing the data
-//! end and writing rows belong to the pipeline and output; summing belongs to
-//! [`crate::aggregate::fcr`].
+//! side by side. Loading history from the dataset, choosing the data end and writing rows
+//! belong to the pipeline and output; summing belongs to [`crate::aggregate::fcr`].
 //!
 //! Invariants:
 //! - **Deterministic.** Rows come out sorted by `call_id`, one per distinct `call_id`; the input
@@ -302,7 +301,8 @@ pub fn link(contacts: &[ContactInput], data_end_us: i64, cfg: &LinkConfig) -> Ve
         .collect()
 }
 
-/// A call of one customer that has a start time: its index in the sorted calls and its span.
+/// A call of one customer that has a start time: the customer, the call's index in the sorted
+/// calls, and its span.
 struct Timed<'a> {
     customer: &'a str,
     idx: usize,

@@ -168,7 +168,7 @@ struct Automaton {
     longest: usize,
 }
 
-/// The automaton itself, of the fastest kind that builds, searched by [`Search::for_each`].
+/// The automaton itself, of the fastest kind that builds, searched by [`Search::find_all`].
 #[derive(Debug)]
 enum Search {
     Dfa(dfa::DFA),
@@ -198,11 +198,11 @@ impl Search {
     }
 }
 
-/// One pass of [`Search::find_all`] for one kind of automaton. Without a prefilter (lexicons of hundreds
-/// of phrases have none), one pass over the bytes: the crate's overlapping iterator keeps its
-/// place in a state object and is entered again for every match, which took 14% longer over
-/// the turns of the 100 MB benchmark slice with its 2,089 phrases. With one, the crate's
-/// search, which skips ahead with it.
+/// One pass of [`Search::find_all`] for one kind of automaton. Without a prefilter (lexicons
+/// of hundreds of phrases have none), one pass over the bytes: the crate's overlapping
+/// iterator keeps its place in a state object and is entered again for every match, which took
+/// 14% longer over the turns of the 100 MB benchmark slice with its 2,089 phrases. With one,
+/// the crate's search, which skips ahead with it.
 fn for_each_overlapping<A: aho_corasick::automaton::Automaton>(
     aut: &A,
     hay: &[u8],

@@ -16,7 +16,7 @@
 //!   removed, so `전화 했었는데` = `전화했었는데`.
 //!
 //! The folded text is used only to find matches; every hit is reported on the original text
-//! through [`Folded::orig_span`].
+//! through [`OffsetMap::orig_span`].
 //!
 //! Invariant (tested with properties): `orig` has one entry per folded byte plus one, it is
 //! non-decreasing, and every entry is a char boundary of the original text. Folding is
@@ -48,24 +48,9 @@ impl Folded {
         Folded::default()
     }
 
-    /// The offset map, borrowed.
+    /// The offset map, borrowed: [`OffsetMap::orig_span`] maps a match back to the original.
     pub fn map(&self) -> OffsetMap<'_> {
         OffsetMap(&self.orig)
-    }
-
-    /// See [`OffsetMap::orig_span`].
-    pub fn orig_span(
-        &self,
-        original: &str,
-        folded_start: usize,
-        folded_end: usize,
-    ) -> (usize, usize) {
-        self.map().orig_span(original, folded_start, folded_end)
-    }
-
-    /// See [`OffsetMap::orig_offset`].
-    pub fn orig_offset(&self, folded_at: usize) -> usize {
-        self.map().orig_offset(folded_at)
     }
 }
 
@@ -995,10 +980,10 @@ mod tests {
         let mut f = Folded::new();
         fold_into(text, &mut f);
         let at = f.text.find("i called").unwrap();
-        let (s, e) = f.orig_span(text, at, at + "i called".len());
+        let (s, e) = f.map().orig_span(text, at, at + "i called".len());
         assert_eq!(&text[s..e], "I CALLED");
         let at = f.text.find("yesterday").unwrap();
-        let (s, e) = f.orig_span(text, at, at + "yesterday".len());
+        let (s, e) = f.map().orig_span(text, at, at + "yesterday".len());
         assert_eq!(&text[s..e], "yesterday");
     }
 
@@ -1017,7 +1002,7 @@ mod tests {
                 .text
                 .find(folded_hit)
                 .unwrap_or_else(|| panic!("{folded_hit} in {}", f.text));
-            let (s, e) = f.orig_span(text, at, at + folded_hit.len());
+            let (s, e) = f.map().orig_span(text, at, at + folded_hit.len());
             assert_eq!(&text[s..e], want);
         }
     }
@@ -1028,10 +1013,10 @@ mod tests {
         let mut f = Folded::new();
         fold_into(text, &mut f);
         let at = f.text.find("ja liguei").unwrap();
-        let (s, e) = f.orig_span(text, at, at + "ja liguei".len());
+        let (s, e) = f.map().orig_span(text, at, at + "ja liguei".len());
         assert_eq!(&text[s..e], "JÁ liguei");
         let at = f.text.find("ok").unwrap();
-        let (s, e) = f.orig_span(text, at, at + 2);
+        let (s, e) = f.map().orig_span(text, at, at + 2);
         assert_eq!(&text[s..e], "ＯＫ");
     }
 
