@@ -1057,30 +1057,7 @@ mod tests {
                 longest_after_middle |= expected.iter().any(|m| m.1 == middle + 1 && m.2 == 6);
             }
             for prefilter in [true, false] {
-                let kinds = [
-                    Search::Dfa(
-                        dfa::DFA::builder()
-                            .match_kind(MatchKind::Standard)
-                            .prefilter(prefilter)
-                            .build(patterns)
-                            .unwrap(),
-                    ),
-                    Search::Contiguous(
-                        nfa::contiguous::NFA::builder()
-                            .match_kind(MatchKind::Standard)
-                            .prefilter(prefilter)
-                            .build(patterns)
-                            .unwrap(),
-                    ),
-                    Search::Noncontiguous(
-                        nfa::noncontiguous::NFA::builder()
-                            .match_kind(MatchKind::Standard)
-                            .prefilter(prefilter)
-                            .build(patterns)
-                            .unwrap(),
-                    ),
-                ];
-                for search in kinds {
+                for search in every_kind(&patterns, prefilter) {
                     let has_prefilter = match &search {
                         Search::Dfa(a) => a.prefilter().is_some(),
                         Search::Contiguous(a) => a.prefilter().is_some(),
@@ -1098,6 +1075,34 @@ mod tests {
             }
         }
         assert!(crossing && ending_at_middle && ending_after_middle && longest_after_middle);
+    }
+
+    /// The three kinds of automaton over `patterns`, with or without a prefilter.
+    fn every_kind(patterns: &[&str], prefilter: bool) -> [Search; 3] {
+        let kind = MatchKind::Standard;
+        [
+            Search::Dfa(
+                dfa::DFA::builder()
+                    .match_kind(kind)
+                    .prefilter(prefilter)
+                    .build(patterns)
+                    .unwrap(),
+            ),
+            Search::Contiguous(
+                nfa::contiguous::NFA::builder()
+                    .match_kind(kind)
+                    .prefilter(prefilter)
+                    .build(patterns)
+                    .unwrap(),
+            ),
+            Search::Noncontiguous(
+                nfa::noncontiguous::NFA::builder()
+                    .match_kind(kind)
+                    .prefilter(prefilter)
+                    .build(patterns)
+                    .unwrap(),
+            ),
+        ]
     }
 
     #[test]
