@@ -274,7 +274,11 @@ fn find_in_halves<A: aho_corasick::automaton::Automaton>(
     };
     let second_from = middle - longest;
     let (first, second) = (&hay[..middle], &hay[second_from..]);
-    let record = |sid: StateID, end: usize, out: &mut Vec<Found>| {
+    // The matches of state `sid`, which the search entered at `end`, if `end` is past `after`.
+    let record = |sid: StateID, end: usize, after: usize, out: &mut Vec<Found>| {
+        if end <= after || !aut.is_match(sid) {
+            return;
+        }
         for k in 0..aut.match_len(sid) {
             let pattern = aut.match_pattern(sid, k);
             out.push(((end - aut.pattern_len(pattern)) as u32, end as u32, pattern));
@@ -286,34 +290,32 @@ fn find_in_halves<A: aho_corasick::automaton::Automaton>(
         (a, a_sid, b, b_sid) = next_special_in_both(aut, (first, a, a_sid), (second, b, b_sid));
         if aut.is_dead(a_sid) {
             a = first.len();
-        } else if aut.is_match(a_sid) {
-            record(a_sid, a, found);
+        } else {
+            record(a_sid, a, 0, found);
         }
         if aut.is_dead(b_sid) {
             b = second.len();
-        } else if aut.is_match(b_sid) && second_from + b > middle {
-            record(b_sid, second_from + b, later);
+        } else {
+            record(b_sid, second_from + b, middle, later);
         }
     }
-    // The longer half goes on alone.
-    while a < first.len() {
-        (a, a_sid) = next_special(aut, first, a, a_sid);
-        if !aut.is_special(a_sid) || aut.is_dead(a_sid) {
-            break;
+    // The longer half goes on alone (`from`: where `hay` starts in the whole text).
+    let go_on = |hay: &[u8],
+                 mut at: usize,
+                 mut sid: StateID,
+                 from: usize,
+                 after: usize,
+                 out: &mut Vec<Found>| {
+        while at < hay.len() {
+            (at, sid) = next_special(aut, hay, at, sid);
+            if !aut.is_special(sid) || aut.is_dead(sid) {
+                break;
+            }
+            record(sid, from + at, after, out);
         }
-        if aut.is_match(a_sid) {
-            record(a_sid, a, found);
-        }
-    }
-    while b < second.len() {
-        (b, b_sid) = next_special(aut, second, b, b_sid);
-        if !aut.is_special(b_sid) || aut.is_dead(b_sid) {
-            break;
-        }
-        if aut.is_match(b_sid) && second_from + b > middle {
-            record(b_sid, second_from + b, later);
-        }
-    }
+    };
+    go_on(first, a, a_sid, 0, 0, found);
+    go_on(second, b, b_sid, second_from, middle, later);
     found.append(later);
 }
 
