@@ -3,7 +3,8 @@
 //! `{"call_id", "customer_id"?, "agent_id"?, "queue"?, "channel"?, "language"?, "started_at"?,
 //! "duration_s"?, "turns": [{"speaker", "start_s"?, "end_s"?, "text"}]}`; unknown fields are
 //! ignored. Parsing borrows from the input buffer (`Cow`), so text without JSON escapes is copied
-//! once, into the [`Call`].
+//! once, into the [`Call`]. Records in the usual shape are read by a reader of their own
+//! ([`fast`]); serde_json reads the rest and words the errors.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -11,11 +12,15 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+mod fast;
+
 use super::reject::RejectReason;
 use super::time::parse_rfc3339_us;
 use crate::model::{Call, SourceRef, Speaker, Turn};
 
-#[derive(Deserialize)]
+/// A record's fields as read, before they are checked. Both readers produce it: [`fast::read`]
+/// for the usual shape, serde_json for everything else.
+#[derive(Debug, Default, PartialEq, Deserialize)]
 struct RawCall<'a> {
     #[serde(default, borrow, deserialize_with = "id_string")]
     call_id: Option<Cow<'a, str>>,
@@ -37,7 +42,7 @@ struct RawCall<'a> {
     turns: Option<Vec<RawTurn<'a>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 struct RawTurn<'a> {
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     speaker: Option<Cow<'a, str>>,
@@ -74,7 +79,10 @@ pub fn parse_call_text(
     text: &str,
     source: SourceRef,
 ) -> Result<Call, (RejectReason, Option<String>)> {
-    let raw: RawCall<'_> = serde_json::from_str(text).map_err(|e| (json_reason(&e), None))?;
+    let raw = match fast::read(text) {
+        Some(raw) => raw,
+        None => serde_json::from_str(text).map_err(|e| (json_reason(&e), None))?,
+    };
     let call_id = match raw.call_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_string(),
         _ => return Err((RejectReason::MissingCallId, None)),
