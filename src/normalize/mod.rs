@@ -287,14 +287,9 @@ fn fold_impl<const MAP: bool>(text: &str, out: &mut Folded) {
                     i += 8;
                     continue;
                 }
-                // Fast path: a run of ASCII letters and digits is copied and lower-cased as a
-                // block, with its offsets extended as a range (most of most transcripts).
-                let end = i + bytes[i..]
-                    .iter()
-                    .position(|&b| !is_ascii_word(b))
-                    .unwrap_or(bytes.len() - i);
-                state.ascii_run(&text[i..end], i);
-                i = end;
+                // Fast path: a word of ASCII letters and digits (and accented letters) folded
+                // in one loop (most of most transcripts).
+                i = state.latin_word(text, i);
                 continue;
             }
             state.ascii(b, i);
@@ -315,9 +310,19 @@ fn fold_impl<const MAP: bool>(text: &str, out: &mut Folded) {
         let unspaced = match identity_class(c) {
             Identity::Unspaced => true,
             Identity::Spaced => false,
-            _ => {
-                state.non_ascii(c, i);
+            Identity::Removed => {
                 i += c.len_utf8();
+                continue;
+            }
+            Identity::No => {
+                // Fast path: an accented Latin letter starts a word, folded in one loop with
+                // the letters after it (Spanish, French, Portuguese, Vietnamese).
+                if state.last != Last::Apostrophe && ascii_letter_of(c).is_some() {
+                    i = state.latin_word(text, i);
+                } else {
+                    state.folded(c, i);
+                    i += c.len_utf8();
+                }
                 continue;
             }
         };
@@ -385,19 +390,42 @@ impl<const MAP: bool> FoldState<'_, MAP> {
         }
     }
 
-    /// A run of ASCII letters and digits starting at original offset `at`.
+    /// The word starting at `at` in `text`, up to the first character that is neither an ASCII
+    /// letter or digit nor a letter that folds to one ([`ascii_letter_of`]: `é`, `ñ`, `đ`,
+    /// `ệ`); returns where it ends. Each character becomes its folded byte, mapped to where the
+    /// character starts: what [`FoldState::word_byte`] and [`FoldState::emit_char`] do for it
+    /// one at a time. In one loop, a word of accented Latin text folds like an ASCII word,
+    /// rather than a character at a time through the state machine: folding the turns of 200
+    /// Vietnamese calls, where most words hold such a letter, took 88 instructions per byte
+    /// before and 58 after (French, 47 and 44).
     #[inline]
-    fn ascii_run(&mut self, run: &str, at: usize) {
+    fn latin_word(&mut self, text: &str, at: usize) -> usize {
         self.flush_space(false);
-        // Pushed byte by byte: a call to memcpy per word cost more than the copy itself.
-        for b in run.bytes() {
-            self.out.text.push(char::from(b.to_ascii_lowercase()));
-        }
-        if MAP {
-            self.out.orig.extend(at as u32..(at + run.len()) as u32);
+        let bytes = text.as_bytes();
+        let mut i = at;
+        while let Some(&b) = bytes.get(i) {
+            let (folded, len) = if b < 0x80 {
+                if !is_ascii_word(b) {
+                    break;
+                }
+                (b.to_ascii_lowercase(), 1)
+            } else {
+                let c = text[i..].chars().next().expect("i is on a char boundary");
+                match ascii_letter_of(c) {
+                    Some(folded) => (folded, c.len_utf8()),
+                    None => break,
+                }
+            };
+            // Pushed byte by byte: a call to memcpy per word cost more than the copy itself.
+            self.out.text.push(char::from(folded));
+            if MAP {
+                self.out.orig.push(i as u32);
+            }
+            i += len;
         }
         self.last = Last::Spaced;
-        self.last_end = at + run.len();
+        self.last_end = i;
+        i
     }
 
     /// Eight plain ASCII bytes starting at `at` with a letter or digit ([`PlainChunk`]); a
@@ -497,14 +525,10 @@ impl<const MAP: bool> FoldState<'_, MAP> {
         }
     }
 
-    fn non_ascii(&mut self, c: char, at: usize) {
+    /// A non-ASCII character outside the identity ranges ([`identity_class`]), through the
+    /// cached general path.
+    fn folded(&mut self, c: char, at: usize) {
         let end = at + c.len_utf8();
-        match identity_class(c) {
-            Identity::Unspaced => return self.emit_char(c, at, end, true),
-            Identity::Spaced => return self.emit_char(c, at, end, false),
-            Identity::Removed => return,
-            Identity::No => {}
-        }
         match folding_of(c) {
             Folding::Nothing => {}
             Folding::One(step) => self.step(step, at, end),
@@ -641,8 +665,40 @@ const EMIT_SPACED: u32 = 5 << 24;
 const EMIT_UNSPACED: u32 = 6 << 24;
 
 fn folding_of(c: char) -> Folding {
+    let code = fold_code(c);
+    let emitted = || char::from_u32(code & 0x00FF_FFFF).expect("a char was stored");
+    match code & 0xFF00_0000 {
+        NOTHING => Folding::Nothing,
+        APOSTROPHE => Folding::One(Step::Apostrophe),
+        SEPARATOR => Folding::One(Step::Separator),
+        EMIT_SPACED => Folding::One(Step::Emit {
+            c: emitted(),
+            unspaced: false,
+        }),
+        EMIT_UNSPACED => Folding::One(Step::Emit {
+            c: emitted(),
+            unspaced: true,
+        }),
+        _ => Folding::Many,
+    }
+}
+
+/// The ASCII letter or digit `c` folds to when it folds to exactly one (`é` → `e`, `Đ` → `d`,
+/// `ệ` → `e`); `None` for every other character. Only characters outside the identity ranges
+/// fold to ASCII, so this needs no [`identity_class`] first.
+#[inline]
+fn ascii_letter_of(c: char) -> Option<u8> {
+    let code = fold_code(c);
+    let folded = code & 0x00FF_FFFF;
+    (code & 0xFF00_0000 == EMIT_SPACED && folded < 0x80).then_some(folded as u8)
+}
+
+/// The cached folding of `c` ([`FOLD_CACHE`]), computed on first sight; [`MANY`] outside the
+/// BMP.
+#[inline]
+fn fold_code(c: char) -> u32 {
     let Some(slot) = FOLD_CACHE.get(c as usize) else {
-        return Folding::Many;
+        return MANY;
     };
     let mut code = slot.load(Ordering::Relaxed);
     if code == 0 {
@@ -661,21 +717,7 @@ fn folding_of(c: char) -> Folding {
         };
         slot.store(code, Ordering::Relaxed);
     }
-    let emitted = || char::from_u32(code & 0x00FF_FFFF).expect("a char was stored");
-    match code & 0xFF00_0000 {
-        NOTHING => Folding::Nothing,
-        APOSTROPHE => Folding::One(Step::Apostrophe),
-        SEPARATOR => Folding::One(Step::Separator),
-        EMIT_SPACED => Folding::One(Step::Emit {
-            c: emitted(),
-            unspaced: false,
-        }),
-        EMIT_UNSPACED => Folding::One(Step::Emit {
-            c: emitted(),
-            unspaced: true,
-        }),
-        _ => Folding::Many,
-    }
+    code
 }
 
 /// Whether `b` is the first byte of a three-byte character in U+5000–U+9FFF (CJK unified
@@ -789,7 +831,13 @@ mod tests {
             if c.is_ascii() {
                 state.ascii(c as u8, i);
             } else {
-                state.non_ascii(c, i);
+                let end = i + c.len_utf8();
+                match identity_class(c) {
+                    Identity::Unspaced => state.emit_char(c, i, end, true),
+                    Identity::Spaced => state.emit_char(c, i, end, false),
+                    Identity::Removed => {}
+                    Identity::No => state.folded(c, i),
+                }
             }
         }
         if state.last == Last::Apostrophe {
@@ -1077,6 +1125,30 @@ mod tests {
                 prop_assert_eq!(&a.text, &b.text);
                 prop_assert_eq!(a.orig, b.orig);
             }
+        }
+
+        #[test]
+        fn accented_latin_words_fold_like_the_general_path(
+            text in "[a-zA-Z0-9éÉèàâçñãõüöäßđĐệếươắạỳœøłıİ’'` ,.-]{0,40}",
+            other in prop::option::of((0usize..40, "[\u{0300}\u{0301}가ア一اनि！Ａ]")),
+        ) {
+            // With one character of another script, a combining accent or a full-width form
+            // somewhere.
+            let text = match other {
+                Some((at, c)) => {
+                    let at = text.char_indices().map(|(i, _)| i).nth(at).unwrap_or(text.len());
+                    format!("{}{c}{}", &text[..at], &text[at..])
+                }
+                None => text,
+            };
+            let mut a = Folded::new();
+            let mut b = Folded::new();
+            fold_impl::<true>(&text, &mut a);
+            fold_slow(&text, &mut b);
+            prop_assert_eq!(&a.text, &b.text);
+            prop_assert_eq!(&a.orig, &b.orig);
+            fold_impl::<false>(&text, &mut a);
+            prop_assert_eq!(a.text, b.text);
         }
 
         #[test]
