@@ -76,8 +76,9 @@ pub struct Scratch {
     /// One turn folded, with its map when [`Scratch::call_maps`] has none.
     folded: Folded,
     /// The folded turns of the call, each followed by a line break (which no folded phrase
-    /// holds, so no match spans two turns).
-    call_text: String,
+    /// holds, so no match spans two turns). Bytes, so that ASCII turns are folded straight
+    /// into it; each turn's part is UTF-8.
+    call_text: Vec<u8>,
     /// Where each turn's folded text ends in `call_text`.
     turn_ends: Vec<u32>,
     /// The turns' offset maps one after another (each one entry longer than its text), when
@@ -517,20 +518,15 @@ impl Matcher {
         scratch.turn_ends.clear();
         scratch.call_maps.clear();
         for text in texts.clone() {
-            if mapped {
-                normalize::fold_into(text, &mut scratch.folded);
-                scratch.call_maps.extend_from_slice(&scratch.folded.orig);
-            } else {
-                normalize::fold_text_into(text, &mut scratch.folded);
-            }
-            scratch.call_text.push_str(&scratch.folded.text);
+            let map = mapped.then_some(&mut scratch.call_maps);
+            normalize::fold_onto(text, &mut scratch.call_text, map, &mut scratch.folded);
             scratch.turn_ends.push(scratch.call_text.len() as u32);
-            scratch.call_text.push('\n');
+            scratch.call_text.push(b'\n');
         }
         let automaton = self.automaton(lang);
         scratch.found.clear();
         automaton.search.find_all(
-            scratch.call_text.as_bytes(),
+            &scratch.call_text,
             automaton.longest,
             &mut scratch.found,
             &mut scratch.found_later,
@@ -589,8 +585,12 @@ impl Matcher {
             raw,
             ..
         } = scratch;
-        let hay = &call_text[turn.start..turn.end];
         raw.clear();
+        if turn.found.is_empty() {
+            return false;
+        }
+        let hay = std::str::from_utf8(&call_text[turn.start..turn.end])
+            .expect("a turn's folded text is UTF-8");
         for &(start, end, found) in &found[turn.found] {
             let (start, end) = (start as usize - turn.start, end as usize - turn.start);
             if !is_on_boundaries(hay, start, end) {

@@ -96,7 +96,7 @@ impl OffsetMap<'_> {
 /// folding does.
 pub fn fold_into(text: &str, out: &mut Folded) {
     if text.is_ascii() {
-        fold_ascii::<true>(text.as_bytes(), out);
+        fold_ascii_folded::<true>(text.as_bytes(), out);
     } else {
         fold_impl::<true>(text, out);
     }
@@ -107,9 +107,29 @@ pub fn fold_into(text: &str, out: &mut Folded) {
 /// measured at about a tenth of the scan's CPU time on the benchmark corpus.
 pub fn fold_text_into(text: &str, out: &mut Folded) {
     if text.is_ascii() {
-        fold_ascii::<false>(text.as_bytes(), out);
+        fold_ascii_folded::<false>(text.as_bytes(), out);
     } else {
         fold_impl::<false>(text, out);
+    }
+}
+
+/// Folds `text` onto the end of `out`, and with `map` its offset map onto the end of `map` (one
+/// entry per byte appended plus one, as in [`Folded::orig`]): for the matcher, which searches a
+/// call's turns folded one after another. All-ASCII text is folded in place there; other text
+/// through `scratch` and copied.
+pub fn fold_onto(text: &str, out: &mut Vec<u8>, map: Option<&mut Vec<u32>>, scratch: &mut Folded) {
+    match (text.is_ascii(), map) {
+        (true, Some(map)) => fold_ascii::<true>(text.as_bytes(), out, map),
+        (true, None) => fold_ascii::<false>(text.as_bytes(), out, &mut Vec::new()),
+        (false, Some(map)) => {
+            fold_impl::<true>(text, scratch);
+            out.extend_from_slice(scratch.text.as_bytes());
+            map.extend_from_slice(&scratch.orig);
+        }
+        (false, None) => {
+            fold_impl::<false>(text, scratch);
+            out.extend_from_slice(scratch.text.as_bytes());
+        }
     }
 }
 
@@ -130,12 +150,21 @@ static ASCII_FOLD: [u8; 128] = {
     table
 };
 
+/// [`fold_ascii`] into a [`Folded`] (cleared first).
+fn fold_ascii_folded<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
+    let mut text = std::mem::take(&mut out.text).into_bytes();
+    text.clear();
+    out.orig.clear();
+    fold_ascii::<MAP>(bytes, &mut text, &mut out.orig);
+    out.text = String::from_utf8(text).expect("folded ASCII is ASCII");
+}
+
 /// The same folding as [`fold_impl`] for all-ASCII text, as one table-driven loop: the common
-/// case of Latin-script ASR output. With `MAP`, the offset map too (turns with a hit are folded
-/// again with it; with the default lexicons most are, and the general path made that second
-/// fold a tenth of the run). Equivalence with the general path is a tested property.
-fn fold_ascii<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
-    let mut v = std::mem::take(&mut out.text).into_bytes();
+/// case of Latin-script ASR output. The folded bytes are appended to `v`, and with `MAP` the
+/// offset map to `orig` (turns with a hit are folded again with it; with the default lexicons
+/// most are, and the general path made that second fold a tenth of the run). Equivalence with
+/// the general path is a tested property.
+fn fold_ascii<const MAP: bool>(bytes: &[u8], text_out: &mut Vec<u8>, map_out: &mut Vec<u32>) {
     // Every rule is local on ASCII: a byte is a word byte, an apostrophe between two word bytes,
     // or a separator, and a separator is kept (as one space) unless the byte before it was a
     // separator too. So each byte is written at the output position and counted only when kept:
@@ -143,12 +172,13 @@ fn fold_ascii<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
     // is never longer than its input, so the buffers are sized once and written by index. A
     // kept separator maps to the first byte of its run, as in the general path, because the
     // bytes after it are written at the next position and overwritten there.
-    v.clear();
-    v.resize(bytes.len(), 0);
-    out.orig.clear();
+    let (text_base, map_base) = (text_out.len(), map_out.len());
+    text_out.resize(text_base + bytes.len(), 0);
+    let v = &mut text_out[text_base..];
     if MAP {
-        out.orig.resize(bytes.len() + 1, 0);
+        map_out.resize(map_base + bytes.len() + 1, 0);
     }
+    let map = &mut map_out[map_base..];
     let mut len = 0;
     let mut last_end = 0; // the end of the last word byte or kept apostrophe
     let mut after_separator = true; // the start drops separators like a separator before it
@@ -163,7 +193,7 @@ fn fold_ascii<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
         {
             v[len..len + 8].copy_from_slice(&plain.folded);
             if MAP {
-                for (k, at) in out.orig[len..len + 8].iter_mut().enumerate() {
+                for (k, at) in map[len..len + 8].iter_mut().enumerate() {
                     *at = (i + k) as u32;
                 }
                 last_end = i + plain.last_word + 1;
@@ -190,7 +220,7 @@ fn fold_ascii<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
             let separator = folded == b' ';
             v[len] = folded;
             if MAP {
-                out.orig[len] = at as u32;
+                map[len] = at as u32;
                 last_end = if separator { last_end } else { i + 1 };
             }
             len += usize::from(!(separator & after_separator));
@@ -201,11 +231,12 @@ fn fold_ascii<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
     if after_separator && len > 0 {
         len -= 1; // a trailing separator
     }
-    v.truncate(len);
-    out.text = String::from_utf8(v).expect("folded ASCII is ASCII");
     if MAP {
-        out.orig[len] = last_end as u32;
-        out.orig.truncate(len + 1);
+        map[len] = last_end as u32;
+    }
+    text_out.truncate(text_base + len);
+    if MAP {
+        map_out.truncate(map_base + len + 1);
     }
 }
 
@@ -1097,11 +1128,11 @@ mod tests {
             let mut a = Folded::new();
             let mut b = Folded::new();
             fold_impl::<false>(&text, &mut a);
-            fold_ascii::<false>(text.as_bytes(), &mut b);
+            fold_ascii_folded::<false>(text.as_bytes(), &mut b);
             prop_assert_eq!(&a.text, &b.text);
             prop_assert!(b.orig.is_empty());
             fold_impl::<true>(&text, &mut a);
-            fold_ascii::<true>(text.as_bytes(), &mut b);
+            fold_ascii_folded::<true>(text.as_bytes(), &mut b);
             prop_assert_eq!(a.text, b.text);
             prop_assert_eq!(a.orig, b.orig);
         }
@@ -1113,7 +1144,7 @@ mod tests {
         ) {
             let mut a = Folded::new();
             let mut b = Folded::new();
-            fold_ascii::<true>(text.as_bytes(), &mut a);
+            fold_ascii_folded::<true>(text.as_bytes(), &mut a);
             fold_slow(&text, &mut b);
             prop_assert_eq!(&a.text, &b.text);
             prop_assert_eq!(&a.orig, &b.orig);
@@ -1149,6 +1180,26 @@ mod tests {
             prop_assert_eq!(&a.orig, &b.orig);
             fold_impl::<false>(&text, &mut a);
             prop_assert_eq!(a.text, b.text);
+        }
+
+        #[test]
+        fn folding_onto_a_buffer_appends_each_text_and_its_map(
+            texts in proptest::collection::vec("[a-zA-Z0-9 ,.'é가]{0,30}", 0..5),
+        ) {
+            let (mut out, mut map, mut unmapped) = (Vec::new(), Vec::new(), Vec::new());
+            let mut scratch = Folded::new();
+            let (mut want, mut want_map) = (Vec::new(), Vec::new());
+            for text in &texts {
+                fold_onto(text, &mut out, Some(&mut map), &mut scratch);
+                fold_onto(text, &mut unmapped, None, &mut scratch);
+                let mut f = Folded::new();
+                fold_into(text, &mut f);
+                want.extend_from_slice(f.text.as_bytes());
+                want_map.extend_from_slice(&f.orig);
+            }
+            prop_assert_eq!(&out, &want);
+            prop_assert_eq!(&unmapped, &want);
+            prop_assert_eq!(map, want_map);
         }
 
         #[test]
