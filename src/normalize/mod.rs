@@ -160,8 +160,8 @@ fn fold_ascii_folded<const MAP: bool>(bytes: &[u8], out: &mut Folded) {
 }
 
 /// The same folding as [`fold_impl`] for all-ASCII text, as one table-driven loop: the common
-/// case of Latin-script ASR output. The folded bytes are appended to `v`, and with `MAP` the
-/// offset map to `orig` (turns with a hit are folded again with it; with the default lexicons
+/// case of Latin-script ASR output. The folded bytes are appended to `text_out`, and with `MAP`
+/// the offset map to `map_out` (turns with a hit are folded again with it; with the default lexicons
 /// most are, and the general path made that second fold a tenth of the run). Equivalence with
 /// the general path is a tested property.
 fn fold_ascii<const MAP: bool>(bytes: &[u8], text_out: &mut Vec<u8>, map_out: &mut Vec<u32>) {

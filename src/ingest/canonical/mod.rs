@@ -4,7 +4,7 @@
 //! "duration_s"?, "turns": [{"speaker", "start_s"?, "end_s"?, "text"}]}`; unknown fields are
 //! ignored. Parsing borrows from the input buffer (`Cow`), so text without JSON escapes is copied
 //! once, into the [`Call`]. Records in the usual shape are read by a reader of their own
-//! ([`fast`]); serde_json reads the rest and words the errors.
+//! (`fast.rs`); serde_json reads the rest and words the errors.
 
 use std::borrow::Cow;
 use std::fmt;
