@@ -559,4 +559,44 @@ mod tests {
             prop_assert_eq!(fast, serde(&record));
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Valid records with a few characters replaced, inserted or removed: whatever the
+        /// fast reader accepts, serde_json must accept and read the same.
+        #[test]
+        fn whatever_it_accepts_serde_json_reads_the_same(
+            edits in proptest::collection::vec(
+                (0usize..400, 0u8..4, proptest::sample::select(
+                    "{}[]:,\"\\ -+.0123456789eEtrunlfasx\t\u{1}é".chars().collect::<Vec<_>>()
+                )),
+                1..4,
+            ),
+        ) {
+            let mut record: Vec<char> = concat!(
+                r#"{"call_id":"c1","customer_id":42,"queue":null,"duration_s":61.5,"#,
+                r#""extra":{"a":[1,true,false,null,"x\"y"]},"turns":[{"speaker":"agent","#,
+                r#""start_s":0.5,"end_s":12,"text":"caf\u00e9 ok"},{"text":"t","x":1}]}"#,
+            )
+            .chars()
+            .collect();
+            for (at, kind, c) in edits {
+                let at = at % (record.len() + 1);
+                match kind {
+                    0 if at < record.len() => record[at] = c,
+                    1 => record.insert(at, c),
+                    2 if at < record.len() => {
+                        record.remove(at);
+                    }
+                    3 => record.push(c),
+                    _ => {}
+                }
+            }
+            let record: String = record.into_iter().collect();
+            if let Some(fast) = read(&record) {
+                prop_assert_eq!(Some(fast), serde(&record), "{}", record);
+            }
+        }
+    }
 }
