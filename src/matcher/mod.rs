@@ -73,7 +73,8 @@ pub enum MatcherError {
 /// Per-thread buffers, reused across calls so scanning does not allocate once warm.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// One turn folded, with its map when [`Scratch::call_maps`] has none.
+    /// One turn folded: a turn with non-ASCII text on its way into `call_text`, or a turn with
+    /// a match folded again with its map when [`Scratch::call_maps`] has none.
     folded: Folded,
     /// The folded turns of the call, each followed by a line break (which no folded phrase
     /// holds, so no match spans two turns). Bytes, so that ASCII turns are folded straight
