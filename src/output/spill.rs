@@ -87,7 +87,14 @@ impl Spill {
             .map_err(|source| io_error("reading spilled rows from", path, source))?
             .is_empty()
         {
-            for batch in StreamReader::try_new(&mut reader, None).map_err(arrow)? {
+            let stream = StreamReader::try_new(&mut reader, None).map_err(arrow)?;
+            // SAFETY: this process wrote the stream moments ago in [`Spill::push`], from record
+            // batches whose arrays were checked when they were built (their strings were `&str`),
+            // into the run's own staging directory; nothing else writes there. Skipping the
+            // reader's checks saves validating every spilled string as UTF-8 a second time
+            // (1.6% of the 1 GB benchmark's CPU time).
+            let stream = unsafe { stream.with_skip_validation(true) };
+            for batch in stream {
                 sink(&batch.map_err(arrow)?)?;
             }
         }
