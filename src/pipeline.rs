@@ -495,7 +495,7 @@ fn process_unit(
         }
         Unit::File(file) => {
             out.bytes = file.size_bytes;
-            match open::read_all(&file.path) {
+            match open::read_all_sized(&file.path, Some(file.size_bytes)) {
                 Ok(bytes) => {
                     for result in ingest::parse_whole_file(&file, &bytes, ingest) {
                         out.records.push(result.map(|mut call| {
@@ -515,14 +515,16 @@ fn process_unit(
             let mut parsed = Vec::with_capacity(group.parts.len());
             for (_, file) in &group.parts {
                 out.bytes += file.size_bytes;
-                parsed.push(match open::read_all(&file.path) {
-                    Ok(bytes) => ingest::parse_whole_file(file, &bytes, ingest),
-                    Err(reason) => vec![Err(Reject {
-                        source: SourceRef::file(file.name.clone()),
-                        call_id: None,
-                        reason,
-                    })],
-                });
+                parsed.push(
+                    match open::read_all_sized(&file.path, Some(file.size_bytes)) {
+                        Ok(bytes) => ingest::parse_whole_file(file, &bytes, ingest),
+                        Err(reason) => vec![Err(Reject {
+                            source: SourceRef::file(file.name.clone()),
+                            call_id: None,
+                            reason,
+                        })],
+                    },
+                );
             }
             for result in merge_channels(&group, parsed) {
                 out.records.push(result.map(|mut call| {
