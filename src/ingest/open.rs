@@ -77,8 +77,8 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>, RejectReason> {
 
 /// [`read_all`] for a file whose length was found when it was discovered: the read is sized
 /// from that length, without asking the file system again. The standard library's
-/// `read_to_end` asks for the length and the position of every file it reads (two system calls
-/// more per file: a tenth of the system calls of a scan of 100,000 small files). A file that
+/// `read_to_end` asks for the length and the position of every file it reads: two system calls
+/// more per file, 200,000 of the 730,000 a scan of 100,000 small files made. A file that
 /// changed length since is still read whole: the buffer grows, or the read stops at the end.
 pub fn read_all_sized(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectReason> {
     let unreadable = |e: io::Error| RejectReason::Unreadable(e.to_string());
