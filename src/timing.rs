@@ -209,7 +209,9 @@ pub fn measure(call: &Call, chars_per_minute: bool, options: &TimingOptions) -> 
     {
         return t;
     }
-    let mut spans: Vec<Span> = Vec::new();
+    // Sized for a span per turn (or per word): grown by doubling, these vectors were copied
+    // several times per call.
+    let mut spans: Vec<Span> = Vec::with_capacity(call.turns.len().max(call.words.len()));
     // Per role: words (or characters) of turns that have speech times.
     let mut size = [0usize; 2];
     for (i, turn) in call.turns.iter().enumerate() {
@@ -270,8 +272,8 @@ pub fn measure(call: &Call, chars_per_minute: bool, options: &TimingOptions) -> 
     if !has_roles {
         return t;
     }
-    let agent = union(spans.iter().filter(|s| s.speaker == Speaker::Agent));
-    let customer = union(spans.iter().filter(|s| s.speaker == Speaker::Customer));
+    let agent = union(&spans, Speaker::Agent);
+    let customer = union(&spans, Speaker::Customer);
     let (talk_agent, talk_customer) = (length(&agent), length(&customer));
     t.talk_time_agent_s = Some(millis(talk_agent));
     t.talk_time_customer_s = Some(millis(talk_customer));
@@ -288,10 +290,10 @@ pub fn measure(call: &Call, chars_per_minute: bool, options: &TimingOptions) -> 
     t
 }
 
-/// Merges sorted spans into disjoint intervals.
-fn union<'a>(spans: impl Iterator<Item = &'a Span>) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64)> = Vec::new();
-    for s in spans {
+/// Merges the sorted spans of `speaker` into disjoint intervals.
+fn union(spans: &[Span], speaker: Speaker) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(spans.len());
+    for s in spans.iter().filter(|s| s.speaker == speaker) {
         match out.last_mut() {
             Some(last) if s.start <= last.1 => last.1 = last.1.max(s.end),
             _ => out.push((s.start, s.end)),
@@ -330,12 +332,13 @@ fn intersection(a: &[(f64, f64)], b: &[(f64, f64)]) -> f64 {
 /// `min(u_end, t_end) - s >= min` holds exactly then. Linear after the sort, where comparing
 /// every pair of turns cost as much as parsing the call.
 fn interruptions(call: &Call) -> (u32, u32) {
-    let mut timed: Vec<(f64, f64, Speaker)> = call
-        .turns
-        .iter()
-        .filter(|t| t.speaker != Speaker::Unknown)
-        .filter_map(|t| Some((t.start_s?, t.end_s?, t.speaker)))
-        .collect();
+    let mut timed: Vec<(f64, f64, Speaker)> = Vec::with_capacity(call.turns.len());
+    timed.extend(
+        call.turns
+            .iter()
+            .filter(|t| t.speaker != Speaker::Unknown)
+            .filter_map(|t| Some((t.start_s?, t.end_s?, t.speaker))),
+    );
     timed.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (mut by_agent, mut by_customer) = (0, 0);
     // Latest end of agent and customer turns that started strictly before the current group.
