@@ -155,9 +155,10 @@ impl<'a> Reader<'a> {
         if self.null() {
             return Some(None);
         }
-        // Sized from the bytes left at about a hundred per turn (135 in the benchmark corpus):
-        // grown by doubling, the vector was copied six times for a call of a hundred turns.
-        let mut turns = Vec::with_capacity((self.text.len() - self.at) / 100);
+        // Sized from the bytes left at about a hundred per turn (135 in the benchmark corpus),
+        // up to 16,384 turns (1.3 MB): grown by doubling, the vector was copied six times for
+        // a call of a hundred turns.
+        let mut turns = Vec::with_capacity(((self.text.len() - self.at) / 100).min(1 << 14));
         self.array(|r| {
             turns.push(r.turn()?);
             Some(())
