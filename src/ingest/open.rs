@@ -83,14 +83,9 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>, RejectReason> {
 pub fn read_all_sized(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectReason> {
     let unreadable = |e: io::Error| RejectReason::Unreadable(e.to_string());
     let mut file = File::open(path).map_err(unreadable)?;
-    let raw = match len {
-        Some(len) => read_sized(&mut file, len).map_err(unreadable)?,
-        None => {
-            let mut raw = Vec::new();
-            file.read_to_end(&mut raw).map_err(unreadable)?;
-            raw
-        }
-    };
+    // Not found at discovery: the open file's length (no path to look up again).
+    let len = len.unwrap_or_else(|| file.metadata().map_or(0, |m| m.len()));
+    let raw = read_sized(&mut file, len).map_err(unreadable)?;
     if raw.is_empty() {
         return Err(RejectReason::EmptyFile);
     }
