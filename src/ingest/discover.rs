@@ -5,8 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::reject::{Reject, RejectReason};
 use crate::model::SourceRef;
 
@@ -36,23 +34,65 @@ pub struct Discovery {
 pub fn discover(paths: &[PathBuf]) -> Discovery {
     let mut found = Discovery::default();
     for root in paths {
-        let (files, skipped, rejects) =
-            (found.files.len(), found.skipped.len(), found.rejects.len());
+        let (skipped, rejects) = (found.skipped.len(), found.rejects.len());
         // Unsorted walk, sorted after: see `walk_order_key`.
-        let walker = walkdir::WalkDir::new(root).follow_links(true);
-        for entry in walker {
+        let mut files = walk_and_size(root, &mut found.skipped, &mut found.rejects);
+        files.sort_by_cached_key(|f| walk_order_key(&f.path));
+        if found.files.is_empty() {
+            // One list of 100,000 files is 5 MB: not copied when there is nothing before it.
+            found.files = files;
+        } else {
+            found.files.append(&mut files);
+        }
+        found.skipped[skipped..].sort_by_cached_key(|p| walk_order_key(p));
+        found.rejects[rejects..].sort_by_cached_key(|r| walk_order_key(Path::new(&*r.source.path)));
+    }
+    found
+}
+
+/// Files sized per task while the walk goes on.
+const SIZE_CHUNK: usize = 1024;
+
+/// The files under `root`, in no particular order, each with its size. Sizes (for batching and
+/// progress) are one `stat` per file, which for a night of small files costs more than the walk
+/// itself: they are taken on the pool, a chunk at a time, while this thread walks on (100,000
+/// files in one directory, two cores: walk 70 ms then sizes 100 ms before; 50 ms less now).
+/// The walk stays on this thread: walked on a pool thread, its 100,000 paths were allocated in
+/// that thread's arena, and the scan's peak memory rose by 10 MiB.
+fn walk_and_size(
+    root: &Path,
+    skipped: &mut Vec<PathBuf>,
+    rejects: &mut Vec<Reject>,
+) -> Vec<InputFile> {
+    let (sized_tx, sized_rx) = std::sync::mpsc::channel::<Vec<InputFile>>();
+    rayon::in_place_scope(|scope| {
+        let size_on_pool = |chunk: Vec<InputFile>| {
+            let sized_tx = sized_tx.clone();
+            scope.spawn(move |_| {
+                // The receiver outlives the scope.
+                let _ = sized_tx.send(sized(chunk));
+            });
+        };
+        let mut chunk = Vec::with_capacity(SIZE_CHUNK);
+        for entry in walkdir::WalkDir::new(root).follow_links(true) {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     if is_skipped(e.path(), e.depth()) {
-                        found.skipped.push(e.path().to_path_buf());
+                        skipped.push(e.into_path());
                         continue;
                     }
                     let name: Arc<str> = e.path().to_string_lossy().into();
-                    found.files.push(InputFile {
-                        path: e.path().to_path_buf(),
+                    chunk.push(InputFile {
+                        path: e.into_path(),
                         name,
                         size_bytes: 0,
                     });
+                    if chunk.len() == SIZE_CHUNK {
+                        size_on_pool(std::mem::replace(
+                            &mut chunk,
+                            Vec::with_capacity(SIZE_CHUNK),
+                        ));
+                    }
                 }
                 Ok(_) => {}
                 Err(err) => {
@@ -62,7 +102,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                     } else {
                         io_detail(&err)
                     };
-                    found.rejects.push(Reject {
+                    rejects.push(Reject {
                         source: SourceRef::file(path),
                         call_id: None,
                         reason: RejectReason::Unreadable(detail),
@@ -70,16 +110,26 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 }
             }
         }
-        found.files[files..].sort_by_cached_key(|f| walk_order_key(&f.path));
-        found.skipped[skipped..].sort_by_cached_key(|p| walk_order_key(p));
-        found.rejects[rejects..].sort_by_cached_key(|r| walk_order_key(Path::new(&*r.source.path)));
-    }
-    // Sizes (for batching and progress) are one stat per file: in parallel, since a night of
-    // small files is mostly this.
-    found.files.par_iter_mut().for_each(|f| {
-        f.size_bytes = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+        if !chunk.is_empty() {
+            size_on_pool(chunk);
+        }
     });
-    found
+    drop(sized_tx);
+    // Joined into a list of the exact length, rather than one grown by doubling.
+    let chunks: Vec<Vec<InputFile>> = sized_rx.into_iter().collect();
+    let mut files = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for mut chunk in chunks {
+        files.append(&mut chunk);
+    }
+    files
+}
+
+/// `files` with their sizes on disk (0 when the file cannot be stat'ed: reading it will say why).
+fn sized(mut files: Vec<InputFile>) -> Vec<InputFile> {
+    for file in &mut files {
+        file.size_bytes = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+    }
+    files
 }
 
 /// The order of a walk that visits each directory's entries sorted by name: paths compared
@@ -106,23 +156,37 @@ fn io_detail(err: &walkdir::Error) -> String {
 }
 
 /// Hidden files, and documentation that sits beside transcripts in a directory (`README.md`,
-/// `SOURCE.md`, `LICENSE`, the samples' `EXPECTED.tsv`), are not input. A file named explicitly on the command line is always
-/// read.
+/// `SOURCE.md`, `LICENSE`, `NOTICE.txt`, the samples' `EXPECTED.tsv`), are not input. A
+/// documentation name is the word alone or followed by `.` or `-` (`LICENSE-MIT`): a transcript
+/// named `notice_of_cancellation.json` or `licensed-agent.json` is read. A file named
+/// explicitly on the command line is always read. Compared as bytes, without a lowercase copy
+/// of every name.
 fn is_skipped(path: &Path, depth: usize) -> bool {
     if depth == 0 {
         return false;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    name.starts_with('.')
-        || name.ends_with(".md")
+    let Some(name) = path.file_name() else {
+        return false;
+    };
+    let name = name.as_encoded_bytes();
+    let is_doc_word = |word: &[u8]| {
+        name.get(..word.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(word))
+            && matches!(name.get(word.len()), None | Some(b'.' | b'-'))
+    };
+    let ends_with_md = name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b".md");
+    name.starts_with(b".")
+        || ends_with_md
         || [
-            "license", "licence", "copying", "notice", "readme", "expected",
+            &b"license"[..],
+            b"licence",
+            b"copying",
+            b"notice",
+            b"readme",
+            b"expected",
         ]
-        .iter()
-        .any(|p| name.starts_with(p))
+        .into_iter()
+        .any(is_doc_word)
 }
 
 #[cfg(test)]
@@ -144,6 +208,11 @@ mod tests {
             "README.md",
             ".hidden",
             "LICENSE",
+            "Notes.MD",
+            "License-MIT",
+            "EXPECTED.tsv",
+            "notice_of_cancellation.json",
+            "licensed-agent.json",
         ] {
             std::fs::write(d.join(f), "x").unwrap();
         }
@@ -162,9 +231,32 @@ mod tests {
         // Each directory's entries in name order: `a` before `a-1.json` and `a.txt`.
         assert_eq!(
             names,
-            ["a/z.json", "a-1.json", "a.txt", "b/1.json", "b/2.jsonl"]
+            [
+                "a/z.json",
+                "a-1.json",
+                "a.txt",
+                "b/1.json",
+                "b/2.jsonl",
+                "licensed-agent.json",
+                "notice_of_cancellation.json"
+            ]
         );
-        assert_eq!(found.skipped.len(), 3);
+        let skipped: Vec<_> = found
+            .skipped
+            .iter()
+            .map(|p| p.strip_prefix(d).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ".hidden",
+                "EXPECTED.tsv",
+                "LICENSE",
+                "License-MIT",
+                "Notes.MD",
+                "README.md"
+            ]
+        );
         assert_eq!(found.rejects.len(), 1);
         assert_eq!(found.rejects[0].reason.code(), "unreadable");
     }
