@@ -212,11 +212,11 @@ pub fn run_scan(
     }
 
     let scan_started = Instant::now();
-    let source_files: HashSet<String> = found
+    let source_files: HashSet<Arc<str>> = found
         .files
         .iter()
-        .map(|f| f.name.to_string())
-        .chain(found.rejects.iter().map(|r| r.source.path.to_string()))
+        .map(|f| Arc::clone(&f.name))
+        .chain(found.rejects.iter().map(|r| Arc::clone(&r.source.path)))
         .collect();
     let mut counts = RunCounts {
         files: found.files.len() as u64,

@@ -819,8 +819,8 @@ pub struct StagedRun {
 pub struct Replacement {
     /// Every call_id this run wrote.
     pub call_ids: IdSet,
-    /// Every source file this run read.
-    pub source_files: HashSet<String>,
+    /// Every source file this run read, by the name rows give it.
+    pub source_files: HashSet<Arc<str>>,
     /// Every call_date partition this run wrote calls into.
     pub call_dates: BTreeSet<String>,
 }
