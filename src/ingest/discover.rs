@@ -279,4 +279,45 @@ mod tests {
             found.rejects
         );
     }
+
+    #[test]
+    fn many_files_come_in_walk_order_each_with_its_own_size() {
+        // More than a few sizing chunks, in nested directories, so that chunks sized on
+        // different threads come back in any order and must be put in walk order again.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut written = Vec::new();
+        for sub in ["b", "a", "a/deeper"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        for i in 0..(SIZE_CHUNK * 3 + 17) {
+            let sub = ["b", "a", "a/deeper", ""][i % 4];
+            let path = d.join(sub).join(format!("{:05}.json", (i * 7919) % 10_007));
+            let len = i % 97;
+            std::fs::write(&path, vec![b'x'; len]).unwrap();
+            written.push((path, len as u64));
+        }
+        let found = discover(&[d.to_path_buf()]);
+        // The order a walk sorted by file name visits them in.
+        let walked: Vec<PathBuf> = walkdir::WalkDir::new(d)
+            .sort_by_file_name()
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .collect();
+        let paths: Vec<PathBuf> = found.files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(paths, walked);
+        let sizes: std::collections::HashMap<&PathBuf, u64> =
+            written.iter().map(|(p, len)| (p, *len)).collect();
+        for file in &found.files {
+            assert_eq!(
+                file.size_bytes,
+                sizes[&file.path],
+                "{}",
+                file.path.display()
+            );
+            assert_eq!(&*file.name, file.path.to_string_lossy());
+        }
+    }
 }
