@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
 use regex::Regex;
 
 use crate::ingest::{FileKind, InputFile, Reject, RejectReason, file_kind, file_stem_id};
@@ -61,31 +62,36 @@ pub fn group_channel_files(files: Vec<InputFile>, pattern: Option<&Regex>) -> Ve
     let Some(pattern) = pattern else {
         return files.into_iter().map(WorkItem::File).collect();
     };
-    // (directory, call) → positions of the matching files.
-    let mut keys: Vec<Option<(PathBuf, String, String)>> = Vec::with_capacity(files.len());
-    let mut members: HashMap<(PathBuf, String), Vec<usize>> = HashMap::new();
-    for (i, f) in files.iter().enumerate() {
-        let key = (file_kind(&f.path) == FileKind::WholeFile)
-            .then(|| file_stem_id(&f.path))
-            .and_then(|stem| {
-                let caps = pattern.captures(&stem)?;
-                let call = caps.name("call")?.as_str().to_string();
-                let channel = caps.name("channel")?.as_str().to_string();
-                (!call.is_empty()).then(|| {
-                    (
-                        f.path.parent().map(PathBuf::from).unwrap_or_default(),
-                        call,
-                        channel,
-                    )
+    // Each file's (directory, call, channel), on the pool: this pass over every file comes
+    // before the first one is read (100,000 files: 60 ms on one thread).
+    let keys: Vec<Option<(PathBuf, String, String)>> = files
+        .par_iter()
+        .map(|f| {
+            (file_kind(&f.path) == FileKind::WholeFile)
+                .then(|| file_stem_id(&f.path))
+                .and_then(|stem| {
+                    let caps = pattern.captures(&stem)?;
+                    let call = caps.name("call")?.as_str().to_string();
+                    let channel = caps.name("channel")?.as_str().to_string();
+                    (!call.is_empty()).then(|| {
+                        (
+                            f.path.parent().map(PathBuf::from).unwrap_or_default(),
+                            call,
+                            channel,
+                        )
+                    })
                 })
-            });
-        if let Some((dir, call, _)) = &key {
+        })
+        .collect();
+    // (directory, call) → positions of the matching files.
+    let mut members: HashMap<(PathBuf, String), Vec<usize>> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        if let Some((dir, call, _)) = key {
             members
                 .entry((dir.clone(), call.clone()))
                 .or_default()
                 .push(i);
         }
-        keys.push(key);
     }
     let grouped: HashMap<(PathBuf, String), Vec<usize>> = members
         .into_iter()
