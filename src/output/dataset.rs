@@ -534,7 +534,7 @@ impl DatasetWriter {
                 self.close_least_recently_used()?;
             }
             let number = self.closed_files.get(&key).copied().unwrap_or(0);
-            let part = self.open_part(table, key.1.as_deref(), number)?;
+            let part = self.open_part(table, key.1.as_deref(), number);
             self.parts.insert(key.clone(), part);
         }
         let clock = self.clock;
@@ -596,7 +596,7 @@ impl DatasetWriter {
                 if builder.is_empty() {
                     return Ok(0);
                 }
-                let mut part = open_part(staging, props, table, key.1.as_deref(), *number)?;
+                let mut part = open_part(staging, props, table, key.1.as_deref(), *number);
                 part.builder = builder;
                 close_part(&mut part)?;
                 Ok(part.rows)
@@ -624,12 +624,7 @@ impl DatasetWriter {
         self.close(&key)
     }
 
-    fn open_part(
-        &self,
-        table: &'static Table,
-        partition: Option<&str>,
-        number: u32,
-    ) -> Result<OpenPart, OutputError> {
+    fn open_part(&self, table: &'static Table, partition: Option<&str>, number: u32) -> OpenPart {
         open_part(&self.staging, &self.props, table, partition, number)
     }
 
@@ -734,9 +729,9 @@ fn open_part(
     table: &'static Table,
     partition: Option<&str>,
     number: u32,
-) -> Result<OpenPart, OutputError> {
+) -> OpenPart {
     let path = partition_dir(staging, table, partition).join(format!("part-{number:05}.parquet"));
-    Ok(OpenPart {
+    OpenPart {
         last_used: 0,
         table,
         builder: BatchBuilder::new(table),
@@ -746,7 +741,7 @@ fn open_part(
         encoding: None,
         path,
         rows: 0,
-    })
+    }
 }
 
 /// Creates a part's file at `path`, and its directory.
