@@ -736,6 +736,46 @@ mod tests {
     }
 
     #[test]
+    fn a_part_file_that_cannot_be_created_is_an_error_that_names_it() {
+        // Part files are created when their first row group is written: on the pool while
+        // rows are appended (enough rows for a row group), or at the end (a few rows).
+        let rows = linked();
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .expect("a pool"),
+        );
+        for (on_pool, appended) in [(false, 10), (true, 10), (false, 140_000), (true, 140_000)] {
+            let (dir, mut out) = link_writer("t5");
+            if on_pool {
+                out.encode_on(Arc::clone(&pool));
+            }
+            // A file where the table's directory would be.
+            std::fs::write(dir.path().join("_staging/t5/contacts"), "in the way").unwrap();
+            let mut result = Ok(());
+            for i in 0..appended {
+                let mut row = rows[i % rows.len()].clone();
+                row.call_id = format!("c{i:06}");
+                result = append_contacts(&mut out, "2026-11-11", &[row]);
+                if result.is_err() {
+                    break;
+                }
+            }
+            let err = result
+                .and_then(|()| out.settle_all())
+                .and_then(|()| out.finish().map(|_| ()))
+                .expect_err("the part file cannot be created");
+            let message = err.to_string();
+            assert!(
+                message.starts_with("creating ")
+                    && message.contains("contacts/call_date=2026-11-11"),
+                "on a pool: {on_pool}, {appended} rows: {message}"
+            );
+        }
+    }
+
+    #[test]
     fn fcr_rows_hold_cells_then_rollups_that_sum_them() {
         let (dir, mut out) = link_writer("t2");
         let cfg = LinkConfig::default();
