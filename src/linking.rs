@@ -411,40 +411,65 @@ impl Relink<'_> {
         // by the shard.
         let mut pending: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
         let mut calls_linked = 0;
-        for shard in 0..shards {
-            let in_shard = |call_id: &str, customer: Option<&str>| {
+        let in_shard = |shard: u64| {
+            move |call_id: &str, customer: Option<&str>| {
                 shard_of(call_id, customer, shards) == shard
-            };
-            let rows = match self.link_shard(&recent, data_end_us, &in_shard, &mut cells)? {
-                Ok(rows) => rows,
-                Err(reason) => {
+            }
+        };
+        // A shard's rows are put in their partitions while the next shard is read and linked:
+        // with two shards of 50,000 calls, 35 ms of appending rows on one thread no longer
+        // stands between them (`fcrscan link` on 100,000 calls 0.57 -> 0.53 s). Only the rows
+        // wait that much longer, not the calls: the peak rose 5.6 MiB, about 110 bytes a call.
+        let mut linked: Option<(u64, ShardRows)> = None;
+        for shard in 0..=shards {
+            let (next, placed) = rayon::join(
+                || {
+                    (shard < shards).then(|| {
+                        self.link_shard(&recent, data_end_us, &in_shard(shard), &mut cells)
+                    })
+                },
+                || {
+                    linked.take().map(|(done, rows)| -> Result<(), LinkError> {
+                        let in_shard = in_shard(done);
+                        let mut by_date = rows.by_date;
+                        for date in &candidates {
+                            let shard_rows = by_date.remove(date).unwrap_or_default();
+                            *new_rows.entry(date.clone()).or_default() += shard_rows.len() as u64;
+                            if !forced(date) && !changed.contains(date) {
+                                let mut stored: Vec<ContactRow> =
+                                    history::read_contacts(root, date)?
+                                        .into_iter()
+                                        .filter(|r| in_shard(&r.call_id, r.customer_id.as_deref()))
+                                        .collect();
+                                stored.sort_by(|a, b| a.call_id.cmp(&b.call_id));
+                                if stored != shard_rows {
+                                    changed.insert(date.clone());
+                                }
+                            }
+                            if shards > 1 {
+                                append_contacts(&mut out, date, &shard_rows)?;
+                            } else {
+                                pending.insert(date.clone(), shard_rows);
+                            }
+                        }
+                        debug_assert!(by_date.is_empty(), "every recomputed row is in a candidate");
+                        Ok(())
+                    })
+                },
+            );
+            placed.transpose()?;
+            match next.transpose()? {
+                None => {}
+                Some(Ok(rows)) => {
+                    calls_linked += rows.calls;
+                    linked = Some((shard, rows));
+                }
+                Some(Err(reason)) => {
                     out.finish()?
                         .replace_partitions(&FCR_TABLES, &BTreeSet::new())?;
                     return Ok(Relinked::NeedsFull(reason));
                 }
-            };
-            calls_linked += rows.calls;
-            let mut by_date = rows.by_date;
-            for date in &candidates {
-                let shard_rows = by_date.remove(date).unwrap_or_default();
-                *new_rows.entry(date.clone()).or_default() += shard_rows.len() as u64;
-                if !forced(date) && !changed.contains(date) {
-                    let mut stored: Vec<ContactRow> = history::read_contacts(root, date)?
-                        .into_iter()
-                        .filter(|r| in_shard(&r.call_id, r.customer_id.as_deref()))
-                        .collect();
-                    stored.sort_by(|a, b| a.call_id.cmp(&b.call_id));
-                    if stored != shard_rows {
-                        changed.insert(date.clone());
-                    }
-                }
-                if shards > 1 {
-                    append_contacts(&mut out, date, &shard_rows)?;
-                } else {
-                    pending.insert(date.clone(), shard_rows);
-                }
             }
-            debug_assert!(by_date.is_empty(), "every recomputed row is in a candidate");
         }
 
         let partitions: BTreeSet<String> = candidates
