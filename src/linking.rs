@@ -376,6 +376,25 @@ struct ShardRows {
     calls: u64,
 }
 
+/// What the shards placed so far said about the candidate partitions.
+#[derive(Default)]
+struct Placed {
+    /// New contacts rows per partition.
+    new_rows: BTreeMap<String, u64>,
+    /// Partitions whose new rows differ from the stored ones.
+    changed: BTreeSet<String>,
+    /// With one shard, rows wait in memory (they are there anyway) and are written at the end,
+    /// a partition per file in parallel, if their partition is rewritten; with several, they
+    /// are staged at once and dropped at the swap if unchanged, so that memory stays bounded
+    /// by the shard.
+    pending: BTreeMap<String, Vec<ContactRow>>,
+}
+
+/// Whether a call (or its contacts row) is in shard `shard` of `shards`.
+fn in_shard(shard: u64, shards: u64) -> impl Fn(&str, Option<&str>) -> bool + Sync {
+    move |call_id, customer| shard_of(call_id, customer, shards) == shard
+}
+
 impl Relink<'_> {
     fn run(&self, shard_calls: u64) -> Result<Relinked, LinkError> {
         let (root, plan) = (self.root, self.plan);
@@ -391,73 +410,34 @@ impl Relink<'_> {
 
         let fcr_parts = history::partitions(root, &FCR)?;
         let candidates = self.candidates(&history::partitions(root, &CONTACTS)?, &fcr_parts);
-        // Partitions rewritten whatever their rows: everything in a full relink, and what the
-        // scan wrote (its calls may carry new flags).
-        let forced = |date: &str| {
-            plan.full.is_some() || matches!(self.scope, LinkScope::Scanned(s) if s.contains(date))
-        };
-
         let mut out = DatasetWriter::create(
             root,
             self.run_id,
             link_writer_properties(self.run_id, self.cfg),
         )?;
         let mut cells = CellTable::new();
-        let mut new_rows: BTreeMap<String, u64> = BTreeMap::new();
-        let mut changed: BTreeSet<String> = BTreeSet::new();
-        // With one shard, rows wait in memory (they are there anyway) and are written at the end,
-        // a partition per file in parallel, if their partition is rewritten; with several, they
-        // are staged at once and dropped at the swap if unchanged, so that memory stays bounded
-        // by the shard.
-        let mut pending: BTreeMap<String, Vec<ContactRow>> = BTreeMap::new();
+        let mut placed = Placed::default();
         let mut calls_linked = 0;
-        let in_shard = |shard: u64| {
-            move |call_id: &str, customer: Option<&str>| {
-                shard_of(call_id, customer, shards) == shard
-            }
-        };
         // A shard's rows are put in their partitions while the next shard is read and linked:
         // with two shards of 50,000 calls, 35 ms of appending rows on one thread no longer
         // stands between them (`fcrscan link` on 100,000 calls 0.57 -> 0.53 s). Only the rows
         // wait that much longer, not the calls: the peak rose 5.6 MiB, about 110 bytes a call.
         let mut linked: Option<(u64, ShardRows)> = None;
         for shard in 0..=shards {
-            let (next, placed) = rayon::join(
+            let (next, placing) = rayon::join(
                 || {
                     (shard < shards).then(|| {
-                        self.link_shard(&recent, data_end_us, &in_shard(shard), &mut cells)
+                        let in_shard = in_shard(shard, shards);
+                        self.link_shard(&recent, data_end_us, &in_shard, &mut cells)
                     })
                 },
                 || {
-                    linked.take().map(|(done, rows)| -> Result<(), LinkError> {
-                        let in_shard = in_shard(done);
-                        let mut by_date = rows.by_date;
-                        for date in &candidates {
-                            let shard_rows = by_date.remove(date).unwrap_or_default();
-                            *new_rows.entry(date.clone()).or_default() += shard_rows.len() as u64;
-                            if !forced(date) && !changed.contains(date) {
-                                let mut stored: Vec<ContactRow> =
-                                    history::read_contacts(root, date)?
-                                        .into_iter()
-                                        .filter(|r| in_shard(&r.call_id, r.customer_id.as_deref()))
-                                        .collect();
-                                stored.sort_by(|a, b| a.call_id.cmp(&b.call_id));
-                                if stored != shard_rows {
-                                    changed.insert(date.clone());
-                                }
-                            }
-                            if shards > 1 {
-                                append_contacts(&mut out, date, &shard_rows)?;
-                            } else {
-                                pending.insert(date.clone(), shard_rows);
-                            }
-                        }
-                        debug_assert!(by_date.is_empty(), "every recomputed row is in a candidate");
-                        Ok(())
+                    linked.take().map(|(done, rows)| {
+                        self.place(rows, (done, shards), &candidates, &mut placed, &mut out)
                     })
                 },
             );
-            placed.transpose()?;
+            placing.transpose()?;
             match next.transpose()? {
                 None => {}
                 Some(Ok(rows)) => {
@@ -472,12 +452,17 @@ impl Relink<'_> {
             }
         }
 
+        let Placed {
+            new_rows,
+            changed,
+            pending,
+        } = placed;
         let partitions: BTreeSet<String> = candidates
             .into_iter()
             .filter(|date| {
                 // fcr rows exist exactly where contacts rows do.
                 let fcr_out_of_step = (new_rows[date] == 0) == fcr_parts.contains(date);
-                forced(date) || fcr_out_of_step || changed.contains(date)
+                self.forced(date) || fcr_out_of_step || changed.contains(date)
             })
             .collect();
         let pending: Vec<(String, Vec<ContactRow>)> = pending
@@ -509,6 +494,48 @@ impl Relink<'_> {
             partitions_rewritten: partitions,
             elapsed_ms: 0,
         })))
+    }
+
+    /// Whether `date`'s partitions are rewritten whatever their rows: everything in a full
+    /// relink, and what the scan wrote (its calls may carry new flags).
+    fn forced(&self, date: &str) -> bool {
+        self.plan.full.is_some() || matches!(self.scope, LinkScope::Scanned(s) if s.contains(date))
+    }
+
+    /// Puts the rows of shard `shard.0` of `shard.1` in their candidate partitions: counted,
+    /// compared with the stored rows where the partition is not rewritten anyway, and appended
+    /// to `out` (several shards) or kept for the end (one).
+    fn place(
+        &self,
+        rows: ShardRows,
+        (shard, shards): (u64, u64),
+        candidates: &BTreeSet<String>,
+        placed: &mut Placed,
+        out: &mut DatasetWriter,
+    ) -> Result<(), LinkError> {
+        let in_shard = in_shard(shard, shards);
+        let mut by_date = rows.by_date;
+        for date in candidates {
+            let shard_rows = by_date.remove(date).unwrap_or_default();
+            *placed.new_rows.entry(date.clone()).or_default() += shard_rows.len() as u64;
+            if !self.forced(date) && !placed.changed.contains(date) {
+                let mut stored: Vec<ContactRow> = history::read_contacts(self.root, date)?
+                    .into_iter()
+                    .filter(|r| in_shard(&r.call_id, r.customer_id.as_deref()))
+                    .collect();
+                stored.sort_by(|a, b| a.call_id.cmp(&b.call_id));
+                if stored != shard_rows {
+                    placed.changed.insert(date.clone());
+                }
+            }
+            if shards > 1 {
+                append_contacts(out, date, &shard_rows)?;
+            } else {
+                placed.pending.insert(date.clone(), shard_rows);
+            }
+        }
+        debug_assert!(by_date.is_empty(), "every recomputed row is in a candidate");
+        Ok(())
     }
 
     /// Every partition the plan may rewrite: the recomputed ones, including stale contacts and

@@ -174,9 +174,8 @@ fn is_skipped(path: &Path, depth: usize) -> bool {
             .is_some_and(|head| head.eq_ignore_ascii_case(word))
             && matches!(name.get(word.len()), None | Some(b'.' | b'-'))
     };
-    let ends_with_md = name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b".md");
     name.starts_with(b".")
-        || ends_with_md
+        || super::ends_with_ignore_ascii_case(name, b".md")
         || [
             &b"license"[..],
             b"licence",

@@ -61,16 +61,18 @@ pub fn record_extension(path: &Path) -> String {
 fn record_extension_as_written(name: &str) -> &str {
     let mut name = name;
     for compression in [".gz", ".zst", ".zstd"] {
-        let cut = name.len().saturating_sub(compression.len());
-        // An ASCII suffix compared as bytes: when it matches, `cut` is a character boundary.
-        if name.len() >= compression.len()
-            && name.as_bytes()[cut..].eq_ignore_ascii_case(compression.as_bytes())
-        {
-            name = &name[..cut];
+        if ends_with_ignore_ascii_case(name.as_bytes(), compression.as_bytes()) {
+            // An ASCII suffix matched: the cut is a character boundary.
+            name = &name[..name.len() - compression.len()];
             break;
         }
     }
     name.rsplit_once('.').map_or("", |(_, ext)| ext)
+}
+
+/// Whether `name` ends with the ASCII `suffix`, in any case.
+pub(crate) fn ends_with_ignore_ascii_case(name: &[u8], suffix: &[u8]) -> bool {
+    name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 /// The file name without directory and extensions: the call_id of single-call files.

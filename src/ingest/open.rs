@@ -63,7 +63,8 @@ fn read_sized(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
             Ok(0) => break,
             Ok(n) => {
                 filled += n;
-                if Some(filled) == expected && filled < buf.len() {
+                // The buffer holds one byte more than `expected`: this read stopped short.
+                if Some(filled) == expected {
                     break;
                 }
             }
