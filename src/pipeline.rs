@@ -16,7 +16,10 @@
 //!   input, and at most half a batch of pieces is in flight on the pool. Memory grows with the
 //!   batch size and the thread count, not with the corpus.
 //! - **Small files are read by the workers**, so opening 100,000 files is parallel too; large
-//!   JSON Lines files are read by the reader thread, which only splits them at line ends.
+//!   JSON Lines files are read by the reader thread, which only splits them at line ends. A
+//!   file whose bytes are not in the page cache is not waited for: reading threads of its own
+//!   fetch it while the worker scans the next ([`scan_piece`]), so a cold night keeps many
+//!   reads in flight and no core idles on the disk.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -130,23 +133,117 @@ enum Unit {
         first_line: u64,
         bytes: Vec<u8>,
     },
-    /// A whole file, read by the worker.
-    File(InputFile),
+    /// A whole file, and its stored bytes once read (see [`scan_piece`]).
+    File { file: InputFile, raw: Option<Raw> },
     /// The per-channel files of one call, read and merged by the worker (issue #6).
     Channels(ChannelGroup),
     /// A file or stream that failed before any record could be read.
     Failed(Reject),
 }
 
+/// A file's bytes as stored (compressed or not), or why they could not be read.
+type Raw = Result<Vec<u8>, RejectReason>;
+
 impl Unit {
     fn input_bytes(&self) -> usize {
         match self {
             Unit::Lines { bytes, .. } => bytes.len(),
-            Unit::File(f) => f.size_bytes as usize,
+            Unit::File { file, .. } => file.size_bytes as usize,
             Unit::Channels(g) => g.parts.iter().map(|(_, f)| f.size_bytes as usize).sum(),
             Unit::Failed(_) => 0,
         }
     }
+}
+
+/// Threads that read the files whose bytes are not in memory (see [`scan_piece`]), started
+/// when the first such file comes: a scan of files the page cache holds starts none (eight idle
+/// threads cost 8 MiB of peak memory). They mostly wait on the device, so there are more of
+/// them than workers: enough reads in flight to keep a disk busy.
+struct WaitingReaders {
+    threads: usize,
+    pool: std::sync::OnceLock<Option<rayon::ThreadPool>>,
+}
+
+impl WaitingReaders {
+    fn new(jobs: usize) -> WaitingReaders {
+        WaitingReaders {
+            threads: (4 * jobs).clamp(8, 32),
+            pool: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Runs `read` on a reading thread, or here when none could be started.
+    fn spawn(&self, read: impl FnOnce() + Send + 'static) {
+        let pool = self.pool.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(self.threads)
+                .thread_name(|i| format!("fcrscan-read-{i}"))
+                .build()
+                .ok()
+        });
+        match pool {
+            Some(pool) => pool.spawn(read),
+            None => read(),
+        }
+    }
+}
+
+/// Scans a piece's units, in order except for files whose bytes are not all in the page cache
+/// (a night's transcripts fresh from the network or the disk, or pages the system reclaimed
+/// since): those are read on `readers` while the worker scans the rest, and scanned as they
+/// arrive. Read by the worker, every such file left a core idle while it waited, and a cold
+/// directory was read one file per worker at a time. Outputs keep the units' order.
+/// `read_now` reads a file if that does not wait ([`open::read_if_cached`]).
+fn scan_piece(
+    piece: Vec<Unit>,
+    readers: &WaitingReaders,
+    read_now: impl Fn(&InputFile) -> open::Cached,
+    mut process: impl FnMut(Unit) -> UnitOutput,
+) -> Vec<UnitOutput> {
+    let mut outputs: Vec<Option<UnitOutput>> = Vec::with_capacity(piece.len());
+    let mut waiting = Vec::new();
+    let (read_tx, read_rx) = std::sync::mpsc::channel::<(usize, Raw)>();
+    for (index, unit) in piece.into_iter().enumerate() {
+        let unit = match unit {
+            Unit::File { file, raw: None } => {
+                match read_now(&file) {
+                    open::Cached::Read(raw) => Unit::File {
+                        file,
+                        raw: Some(raw),
+                    },
+                    open::Cached::NotInMemory => {
+                        let (path, len, read_tx) =
+                            (file.path.clone(), file.size_bytes, read_tx.clone());
+                        readers.spawn(move || {
+                            // The receiver waits for every read sent.
+                            let _ = read_tx.send((index, open::read_raw(&path, Some(len))));
+                        });
+                        waiting.push((index, file));
+                        outputs.push(None);
+                        continue;
+                    }
+                }
+            }
+            unit => unit,
+        };
+        outputs.push(Some(process(unit)));
+    }
+    drop(read_tx);
+    for (index, raw) in read_rx.iter().take(waiting.len()) {
+        let at = waiting
+            .iter()
+            .position(|(i, _)| *i == index)
+            .expect("each read answers one waiting file");
+        let (_, file) = waiting.swap_remove(at);
+        outputs[index] = Some(process(Unit::File {
+            file,
+            raw: Some(raw),
+        }));
+    }
+    outputs
+        .into_iter()
+        .map(|output| output.expect("every unit was scanned"))
+        .collect()
 }
 
 /// Pieces a batch is cut into per worker: a piece is about as large as a JSON Lines chunk
@@ -227,6 +324,7 @@ pub fn run_scan(
     let (out_tx, out_rx) = sync_channel::<Vec<UnitOutput>>(1);
     let discovery_rejects = found.rejects;
     let files = found.files;
+    let readers = WaitingReaders::new(options.jobs);
     let result = thread::scope(|scope| {
         let reader_options = options.clone();
         // Named, so that `top -H` and profiles tell the stages apart.
@@ -258,10 +356,12 @@ pub fn run_scan(
                 let mut scratch = scratches[worker]
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
-                piece
-                    .into_iter()
-                    .map(|unit| process_unit(unit, scanner, options, &mut scratch, progress))
-                    .collect::<Vec<_>>()
+                scan_piece(
+                    piece,
+                    &readers,
+                    |file| open::read_if_cached(&file.path, file.size_bytes),
+                    |unit| process_unit(unit, scanner, options, &mut scratch, progress),
+                )
             },
             // `false` when the writer failed; its error is reported below.
             |ready| out_tx.send(ready.into_iter().flatten().collect()).is_ok(),
@@ -335,7 +435,7 @@ fn read_units(
             }
         };
         if ingest::file_kind(&file.path) != FileKind::JsonLines {
-            batch.push(Unit::File(file));
+            batch.push(Unit::File { file, raw: None });
             continue;
         }
         let mut stream = match open::open_stream(&file.path) {
@@ -493,9 +593,10 @@ fn process_unit(
                     });
             }
         }
-        Unit::File(file) => {
+        Unit::File { file, raw } => {
             out.bytes = file.size_bytes;
-            match open::read_all_sized(&file.path, Some(file.size_bytes)) {
+            let raw = raw.unwrap_or_else(|| open::read_raw(&file.path, Some(file.size_bytes)));
+            match raw.and_then(open::decode) {
                 Ok(bytes) => {
                     for result in ingest::parse_whole_file(&file, &bytes, ingest) {
                         out.records.push(result.map(|mut call| {
@@ -675,7 +776,63 @@ fn tally(counts: &mut RunCounts, scanned: &ScannedCall, scanner: &Scanner) {
 
 #[cfg(test)]
 mod tests {
-    use super::{PIECES_PER_WORKER, lines, split_batch};
+    use super::{
+        PIECES_PER_WORKER, Unit, UnitOutput, WaitingReaders, lines, scan_piece, split_batch,
+    };
+    use crate::ingest::{InputFile, open};
+
+    #[test]
+    fn files_not_in_memory_are_read_aside_and_their_outputs_keep_their_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<InputFile> = (0..12)
+            .map(|i| {
+                let path = dir.path().join(format!("{i:02}.json"));
+                std::fs::write(&path, "x".repeat(i + 1)).unwrap();
+                InputFile {
+                    name: path.to_string_lossy().into(),
+                    path,
+                    size_bytes: i as u64 + 1,
+                }
+            })
+            .collect();
+        let piece = || {
+            files
+                .iter()
+                .map(|file| Unit::File {
+                    file: file.clone(),
+                    raw: None,
+                })
+                .collect::<Vec<_>>()
+        };
+        // Each output says which file it scanned: its length, which is its position plus one.
+        let process = |unit| match unit {
+            Unit::File {
+                raw: Some(Ok(raw)), ..
+            } => UnitOutput {
+                records: Vec::new(),
+                bytes: raw.len() as u64,
+            },
+            _ => panic!("a file reaches the worker read"),
+        };
+        let expected: Vec<u64> = (1..=12).collect();
+        let readers = WaitingReaders::new(2);
+        for cold in [vec![], vec![0, 5, 6, 11], (0..12).collect()] {
+            let read_now = |file: &InputFile| {
+                let i = file.size_bytes as usize - 1;
+                if cold.contains(&i) {
+                    open::Cached::NotInMemory
+                } else {
+                    open::read_if_cached(&file.path, file.size_bytes)
+                }
+            };
+            let outputs = scan_piece(piece(), &readers, read_now, process);
+            let scanned: Vec<u64> = outputs.iter().map(|o| o.bytes).collect();
+            assert_eq!(scanned, expected, "files {cold:?} not in memory");
+        }
+        // The reading threads start only when a file needs them.
+        assert!(WaitingReaders::new(2).pool.get().is_none());
+        assert!(readers.pool.get().is_some());
+    }
 
     #[test]
     fn a_batch_is_cut_into_consecutive_pieces_that_cover_it() {

@@ -50,6 +50,14 @@ pub fn open_stream(path: &Path) -> Result<Box<dyn BufRead + Send>, RejectReason>
 /// say so is not made (100,000 small files: 100,000 system calls fewer). A file that is
 /// shorter or longer than `len` is read until a read returns 0.
 fn read_sized(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
+    read_sized_with(len, |buf, _| file.read(buf))
+}
+
+/// [`read_sized`] with `read(buf, offset)` reading at `offset` into `buf`.
+fn read_sized_with(
+    len: u64,
+    mut read: impl FnMut(&mut [u8], usize) -> io::Result<usize>,
+) -> io::Result<Vec<u8>> {
     let expected = usize::try_from(len).ok();
     let len = expected.unwrap_or(usize::MAX / 2).max(4095);
     let mut buf = vec![0; len + 1];
@@ -59,7 +67,7 @@ fn read_sized(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
             // Longer than it was: keep reading.
             buf.resize(buf.len() * 2, 0);
         }
-        match file.read(&mut buf[filled..]) {
+        match read(&mut buf[filled..], filled) {
             Ok(0) => break,
             Ok(n) => {
                 filled += n;
@@ -74,6 +82,66 @@ fn read_sized(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
     }
     buf.truncate(filled);
     Ok(buf)
+}
+
+/// What [`read_if_cached`] found.
+pub enum Cached {
+    /// The file's stored bytes, or why they could not be read.
+    Read(Result<Vec<u8>, RejectReason>),
+    /// Part of the file is not in memory: reading it would wait on the device.
+    NotInMemory,
+}
+
+/// The bytes of the file at `path` as stored, like [`read_raw`], if they are all in the page
+/// cache: a read that would wait on the device is not made (Linux: `preadv2` with
+/// `RWF_NOWAIT`). A scan's workers read files this way and leave the others to threads that may
+/// wait, so that a cold file does not leave a core idle. Where the system cannot tell (another
+/// platform, a file system without the flag), the file is read.
+pub fn read_if_cached(path: &Path, len: u64) -> Cached {
+    let unreadable = |e: io::Error| RejectReason::Unreadable(e.to_string());
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => return Cached::Read(Err(unreadable(e))),
+    };
+    match read_sized_with(len, |buf, offset| read_now(&file, buf, offset)) {
+        Ok(raw) => Cached::Read(Ok(raw)),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Cached::NotInMemory,
+        // The flag is not supported here: read the file, waiting if need be.
+        Err(e) if e.raw_os_error() == Some(EOPNOTSUPP) => {
+            Cached::Read(read_sized(&mut file, len).map_err(unreadable))
+        }
+        Err(e) => Cached::Read(Err(unreadable(e))),
+    }
+}
+
+#[cfg(target_os = "linux")]
+const EOPNOTSUPP: i32 = libc::EOPNOTSUPP;
+#[cfg(not(target_os = "linux"))]
+const EOPNOTSUPP: i32 = i32::MIN;
+
+/// Reads into `buf` at `offset` what the page cache holds; `WouldBlock` where it would wait.
+#[cfg(target_os = "linux")]
+fn read_now(file: &File, buf: &mut [u8], offset: usize) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let offset = libc::off_t::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
+    // SAFETY: `iov` describes `buf`, which is valid for writes of its length and outlives
+    // the call; the descriptor is open for as long as `file` lives.
+    let read = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
+    if read < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(read.unsigned_abs())
+    }
+}
+
+/// Elsewhere the read is made, waiting if need be.
+#[cfg(not(target_os = "linux"))]
+fn read_now(mut file: &File, buf: &mut [u8], _offset: usize) -> io::Result<usize> {
+    file.read(buf)
 }
 
 /// Reads a whole (decompressed) file into memory: for single-record formats, whose records are
@@ -91,11 +159,24 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>, RejectReason> {
 /// more per file, 200,000 of the 730,000 a scan of 100,000 small files made. A file that
 /// changed length since is still read whole: the buffer grows, or the read stops at the end.
 pub fn read_all_sized(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectReason> {
+    read_raw(path, len).and_then(decode)
+}
+
+/// The bytes of the file at `path` as stored (compressed or not), read in one call sized from
+/// `len` (its length when it was discovered; asked of the open file when `None`). Only what
+/// waits on the disk: the scan reads files ahead of the workers with this, on threads of
+/// their own, and the workers [`decode`].
+pub fn read_raw(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectReason> {
     let unreadable = |e: io::Error| RejectReason::Unreadable(e.to_string());
     let mut file = File::open(path).map_err(unreadable)?;
     // Not found at discovery: the open file's length (no path to look up again).
     let len = len.unwrap_or_else(|| file.metadata().map_or(0, |m| m.len()));
-    let raw = read_sized(&mut file, len).map_err(unreadable)?;
+    read_sized(&mut file, len).map_err(unreadable)
+}
+
+/// A whole file's content from its stored bytes: decompressed when they are gzip or zstd, and
+/// rejected when empty or binary.
+pub fn decode(raw: Vec<u8>) -> Result<Vec<u8>, RejectReason> {
     if raw.is_empty() {
         return Err(RejectReason::EmptyFile);
     }
@@ -140,6 +221,28 @@ pub fn compression_error(e: io::Error) -> RejectReason {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_file_in_memory_is_read_as_it_is_stored_and_a_missing_one_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json.gz");
+        let stored: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &stored).unwrap();
+        // Just written, so in the page cache: read at once, whatever length was found.
+        for len in [20_000, 0, 5] {
+            match read_if_cached(&path, len) {
+                Cached::Read(Ok(raw)) => assert_eq!(raw, stored, "length {len}"),
+                Cached::Read(Err(e)) => panic!("{e}"),
+                Cached::NotInMemory => panic!("a file just written is in memory"),
+            }
+        }
+        match read_if_cached(&dir.path().join("gone.json"), 10) {
+            Cached::Read(Err(RejectReason::Unreadable(why))) => {
+                assert!(why.contains("No such file"), "{why}")
+            }
+            _ => panic!("a missing file is unreadable"),
+        }
+    }
 
     #[test]
     fn a_file_is_read_whole_whatever_length_it_was_found_with() {

@@ -115,3 +115,37 @@ fn rows_are_identical_when_the_input_spans_many_batches() {
     }
     assert_same_rows(&ws, "out1", &["out3"]);
 }
+
+/// Files whose bytes are not in the page cache are read by other threads while the workers go
+/// on, and scanned when they arrive: the rows are the same as when every file was in memory.
+/// Here the files are dropped from the cache (written back, then `POSIX_FADV_DONTNEED`), which
+/// ext4 and most disk file systems honour; where it is not honoured both runs read from memory.
+#[cfg(target_os = "linux")]
+#[test]
+fn rows_are_identical_when_the_files_are_not_in_memory() {
+    use std::os::fd::AsRawFd;
+
+    let ws = Workspace::new();
+    corpus(&ws);
+    for i in 0..300 {
+        ws.write(
+            &format!("in/more/m{i:03}.json"),
+            format!(
+                r#"{{"call_id":"m{i}","turns":[{{"speaker":"customer","text":"I called last week about this {i}"}}]}}"#
+            ),
+        );
+    }
+    ws.run(&["scan", "in", "--out", "warm", "--jobs", "2", "--quiet"]);
+    for dir in ["in/files", "in/more"] {
+        for entry in std::fs::read_dir(ws.path(dir)).unwrap() {
+            let file = std::fs::File::open(entry.unwrap().path()).unwrap();
+            file.sync_all().unwrap();
+            // SAFETY: a plain system call on a descriptor that stays open across it.
+            let dropped =
+                unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+            assert_eq!(dropped, 0);
+        }
+    }
+    ws.run(&["scan", "in", "--out", "cold", "--jobs", "2", "--quiet"]);
+    assert_same_rows(&ws, "warm", &["cold"]);
+}
