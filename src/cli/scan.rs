@@ -46,8 +46,10 @@ pub struct ScanArgs {
     ///
     /// These are the threads that parse and scan. A reader thread and a writer thread run
     /// beside them, so `--jobs 1` keeps a little more than one core busy (about 1.2 on the
-    /// benchmark corpus). Memory grows with the thread count by about one chunk of input per
-    /// thread (default batches of 4 MiB in all), not with the corpus.
+    /// benchmark corpus); files not in the page cache are fetched by up to 2N more threads
+    /// (4 at least), which mostly wait on the disk and start only when such a file comes.
+    /// Memory grows with the thread count by about one chunk of input per thread (default
+    /// batches of 4 MiB in all), not with the corpus.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     jobs: usize,
 
