@@ -160,8 +160,8 @@ impl Unit {
 /// mostly wait on the device, so there are more of them than workers where there are few:
 /// two per worker, 4 to 32, for storage slower to answer than this machine's. Measured on
 /// 100,000 files after dropping the page cache (two cores, a virtual disk): 2, 4, 8 and 16
-/// threads all 2.7–3.2 s against 6.7–7.5 s read by the workers; peak memory 121–123, 124–125,
-/// 132–135 and 126–135 MiB.
+/// threads all 2.7–3.2 s against 6.7–7.5 s read by the workers; peak memory 118–121, 122,
+/// 128–132 and 123–132 MiB.
 struct WaitingReaders {
     threads: usize,
     pool: std::sync::OnceLock<Option<rayon::ThreadPool>>,
