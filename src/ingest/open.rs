@@ -164,8 +164,8 @@ pub fn read_all_sized(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectRe
 
 /// The bytes of the file at `path` as stored (compressed or not), read in one call sized from
 /// `len` (its length when it was discovered; asked of the open file when `None`). Only what
-/// waits on the disk: the scan reads files ahead of the workers with this, on threads of
-/// their own, and the workers [`decode`].
+/// waits on the disk: the scan's reading threads fetch the files that are not in memory with
+/// this, and the workers [`decode`] them.
 pub fn read_raw(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectReason> {
     let unreadable = |e: io::Error| RejectReason::Unreadable(e.to_string());
     let mut file = File::open(path).map_err(unreadable)?;
