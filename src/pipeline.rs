@@ -18,7 +18,7 @@
 //! - **Small files are read by the workers**, so opening 100,000 files is parallel too; large
 //!   JSON Lines files are read by the reader thread, which only splits them at line ends. A
 //!   file whose bytes are not in the page cache is not waited for: reading threads of its own
-//!   fetch it while the worker scans the next ([`scan_piece`]), so a cold night keeps many
+//!   fetch it while the worker scans the next (`scan_piece`), so a cold night keeps many
 //!   reads in flight and no core idles on the disk.
 
 use std::collections::HashSet;
