@@ -106,18 +106,25 @@ pub fn read_if_cached(path: &Path, len: u64) -> Cached {
     match read_sized_with(len, |buf, offset| read_now(&file, buf, offset)) {
         Ok(raw) => Cached::Read(Ok(raw)),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Cached::NotInMemory,
-        // The flag is not supported here: read the file, waiting if need be.
-        Err(e) if e.raw_os_error() == Some(EOPNOTSUPP) => {
+        // The system cannot tell: the file is read, waiting if need be (a real error shows
+        // again there).
+        Err(e)
+            if e.raw_os_error()
+                .is_some_and(|code| CANNOT_TELL.contains(&code)) =>
+        {
             Cached::Read(read_sized(&mut file, len).map_err(unreadable))
         }
         Err(e) => Cached::Read(Err(unreadable(e))),
     }
 }
 
+/// Errors of a read without waiting that say the system cannot do it, not that the file is
+/// unreadable: a file system without the flag (`EOPNOTSUPP`), or a kernel without `preadv2`
+/// (`ENOSYS`, before Linux 4.6) or that rejects the flag (`EINVAL`).
 #[cfg(target_os = "linux")]
-const EOPNOTSUPP: i32 = libc::EOPNOTSUPP;
+const CANNOT_TELL: [i32; 3] = [libc::EOPNOTSUPP, libc::ENOSYS, libc::EINVAL];
 #[cfg(not(target_os = "linux"))]
-const EOPNOTSUPP: i32 = i32::MIN;
+const CANNOT_TELL: [i32; 0] = [];
 
 /// Reads into `buf` at `offset` what the page cache holds; `WouldBlock` where it would wait.
 #[cfg(target_os = "linux")]
@@ -241,6 +248,17 @@ mod tests {
                 assert!(why.contains("No such file"), "{why}")
             }
             _ => panic!("a missing file is unreadable"),
+        }
+    }
+
+    /// procfs, like tmpfs, does not take the flag: such a file is read anyway.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_system_that_cannot_tell_gets_its_file_read() {
+        match read_if_cached(Path::new("/proc/self/status"), 0) {
+            Cached::Read(Ok(raw)) => assert!(raw.starts_with(b"Name:"), "{raw:?}"),
+            Cached::Read(Err(e)) => panic!("{e}"),
+            Cached::NotInMemory => panic!("procfs files are never on a device"),
         }
     }
 
