@@ -204,40 +204,33 @@ fn scan_piece(
     mut process: impl FnMut(Unit) -> UnitOutput,
 ) -> Vec<UnitOutput> {
     let mut outputs: Vec<Option<UnitOutput>> = Vec::with_capacity(piece.len());
-    let mut waiting = Vec::new();
-    let (read_tx, read_rx) = std::sync::mpsc::channel::<(usize, Raw)>();
+    let mut reading = 0;
+    let (read_tx, read_rx) = std::sync::mpsc::channel::<(usize, InputFile, Raw)>();
     for (index, unit) in piece.into_iter().enumerate() {
         let unit = match unit {
-            Unit::File { file, raw: None } => {
-                match read_now(&file) {
-                    open::Cached::Read(raw) => Unit::File {
-                        file,
-                        raw: Some(raw),
-                    },
-                    open::Cached::NotInMemory => {
-                        let (path, len, read_tx) =
-                            (file.path.clone(), file.size_bytes, read_tx.clone());
-                        readers.spawn(move || {
-                            // The receiver waits for every read sent.
-                            let _ = read_tx.send((index, open::read_raw(&path, Some(len))));
-                        });
-                        waiting.push((index, file));
-                        outputs.push(None);
-                        continue;
-                    }
+            Unit::File { file, raw: None } => match read_now(&file) {
+                open::Cached::Read(raw) => Unit::File {
+                    file,
+                    raw: Some(raw),
+                },
+                open::Cached::NotInMemory => {
+                    let read_tx = read_tx.clone();
+                    readers.spawn(move || {
+                        let raw = open::read_raw(&file.path, Some(file.size_bytes));
+                        // The receiver waits for every read sent.
+                        let _ = read_tx.send((index, file, raw));
+                    });
+                    reading += 1;
+                    outputs.push(None);
+                    continue;
                 }
-            }
+            },
             unit => unit,
         };
         outputs.push(Some(process(unit)));
     }
     drop(read_tx);
-    for (index, raw) in read_rx.iter().take(waiting.len()) {
-        let at = waiting
-            .iter()
-            .position(|(i, _)| *i == index)
-            .expect("each read answers one waiting file");
-        let (_, file) = waiting.swap_remove(at);
+    for (index, file, raw) in read_rx.iter().take(reading) {
         outputs[index] = Some(process(Unit::File {
             file,
             raw: Some(raw),

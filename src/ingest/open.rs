@@ -14,11 +14,9 @@ const SNIFF_BYTES: usize = 8192;
 
 /// Opens `path` as a buffered stream of its decompressed bytes. Rejects empty and binary files.
 pub fn open_stream(path: &Path) -> Result<Box<dyn BufRead + Send>, RejectReason> {
-    let file = File::open(path).map_err(|e| RejectReason::Unreadable(e.to_string()))?;
+    let file = File::open(path).map_err(unreadable)?;
     let mut raw = BufReader::with_capacity(1 << 16, file);
-    let head = raw
-        .fill_buf()
-        .map_err(|e| RejectReason::Unreadable(e.to_string()))?;
+    let head = raw.fill_buf().map_err(unreadable)?;
     if head.is_empty() {
         return Err(RejectReason::EmptyFile);
     }
@@ -98,7 +96,6 @@ pub enum Cached {
 /// wait, so that a cold file does not leave a core idle. Where the system cannot tell (another
 /// platform, a file system without the flag), the file is read.
 pub fn read_if_cached(path: &Path, len: u64) -> Cached {
-    let unreadable = |e: io::Error| RejectReason::Unreadable(e.to_string());
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) => return Cached::Read(Err(unreadable(e))),
@@ -174,7 +171,6 @@ pub fn read_all_sized(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectRe
 /// waits on the disk: the scan's reading threads fetch the files that are not in memory with
 /// this, and the workers [`decode`] them.
 pub fn read_raw(path: &Path, len: Option<u64>) -> Result<Vec<u8>, RejectReason> {
-    let unreadable = |e: io::Error| RejectReason::Unreadable(e.to_string());
     let mut file = File::open(path).map_err(unreadable)?;
     // Not found at discovery: the open file's length (no path to look up again).
     let len = len.unwrap_or_else(|| file.metadata().map_or(0, |m| m.len()));
@@ -212,6 +208,11 @@ pub fn decode(raw: Vec<u8>) -> Result<Vec<u8>, RejectReason> {
     Ok(bytes)
 }
 
+/// An error opening or reading a file, as the reject says it.
+fn unreadable(e: io::Error) -> RejectReason {
+    RejectReason::Unreadable(e.to_string())
+}
+
 /// A read error after a successful open is a damaged compressed stream (plain files do not fail
 /// mid-read in practice; if they do, the message says so).
 pub fn compression_error(e: io::Error) -> RejectReason {
@@ -220,7 +221,7 @@ pub fn compression_error(e: io::Error) -> RejectReason {
         | io::ErrorKind::InvalidInput
         | io::ErrorKind::InvalidData
         | io::ErrorKind::Other => RejectReason::TruncatedCompression(e.to_string()),
-        _ => RejectReason::Unreadable(e.to_string()),
+        _ => unreadable(e),
     }
 }
 
