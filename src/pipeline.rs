@@ -385,7 +385,8 @@ pub fn run_scan(
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
         .collect();
-    let dropped = written.staged.commit(&SCAN_TABLES, &replacement)?;
+    // Partitions are carried over in parallel, on the scan's workers (idle by now).
+    let dropped = pool.install(|| written.staged.commit(&SCAN_TABLES, &replacement))?;
     timings.insert(
         "commit".to_string(),
         commit_started.elapsed().as_millis() as u64,

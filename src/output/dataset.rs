@@ -28,9 +28,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 
-use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
-use parquet::arrow::ArrowWriter;
+use arrow_array::{Array, BooleanArray, RecordBatch, RecordBatchReader, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -884,37 +884,39 @@ impl StagedRun {
         tables: &[&'static Table],
         replace: &Replacement,
     ) -> Result<BTreeMap<&'static str, u64>, OutputError> {
-        let mut dropped = BTreeMap::new();
         let trash = self.root.join("_trash").join(&self.run_id);
+        let mut touched: Vec<(&'static Table, Option<String>)> = Vec::new();
         for &table in tables {
-            let partitions: Vec<Option<String>> = if table.partitioned {
-                replace
-                    .call_dates
-                    .iter()
-                    .cloned()
-                    .map(Some)
-                    .collect::<BTreeSet<_>>()
-                    .union(&self.partitions.get(table.name).cloned().unwrap_or_default())
-                    .cloned()
-                    .collect()
+            if table.partitioned {
+                let mut partitions: BTreeSet<Option<String>> =
+                    replace.call_dates.iter().cloned().map(Some).collect();
+                partitions.extend(self.partitions.get(table.name).cloned().unwrap_or_default());
+                touched.extend(partitions.into_iter().map(|p| (table, p)));
             } else {
-                vec![None]
-            };
-            for partition in partitions {
+                touched.push((table, None));
+            }
+        }
+        // Each partition's earlier rows are carried over on its own (on the caller's pool):
+        // they read and write only that partition's files.
+        let dropped_per_partition: Vec<u64> = touched
+            .par_iter()
+            .map(|(table, partition)| {
                 let staged = partition_dir(&self.staging, table, partition.as_deref());
                 let live = partition_dir(&self.root, table, partition.as_deref());
-                let n = self.carry_over(table, &live, &staged, replace)?;
-                *dropped.entry(table.name).or_default() += n;
-                if !staged.exists() {
-                    if live.exists() {
-                        // Every earlier row of this partition was replaced and this run wrote none.
-                        move_dir(&live, &partition_dir(&trash, table, partition.as_deref()))?;
-                    }
-                    continue;
-                }
-                if live.exists() {
-                    move_dir(&live, &partition_dir(&trash, table, partition.as_deref()))?;
-                }
+                self.carry_over(table, &live, &staged, replace)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut dropped = BTreeMap::new();
+        for ((table, partition), n) in touched.iter().zip(dropped_per_partition) {
+            *dropped.entry(table.name).or_default() += n;
+            let staged = partition_dir(&self.staging, table, partition.as_deref());
+            let live = partition_dir(&self.root, table, partition.as_deref());
+            if live.exists() {
+                // Replaced whole, or every earlier row of it was replaced and this run wrote
+                // none.
+                move_dir(&live, &partition_dir(&trash, table, partition.as_deref()))?;
+            }
+            if staged.exists() {
                 move_dir(&staged, &live)?;
             }
         }
@@ -925,8 +927,15 @@ impl StagedRun {
         Ok(dropped)
     }
 
-    /// Copies the rows of `live`'s files that this run does not replace into `staged`, as
-    /// further part files. Returns how many rows were dropped.
+    /// Carries the rows of `live`'s files that this run does not replace over into `staged`,
+    /// as further part files. Returns how many rows were dropped.
+    ///
+    /// Each file's key column is read first, alone: a file none of whose rows is kept is
+    /// dropped without reading the rest, and a file all of whose rows are kept is linked into
+    /// `staged` as it is (its rows were written by an earlier run, whose run id and lexicon its
+    /// metadata keep naming). Only a file with rows of both kinds is read whole and rewritten.
+    /// (Measured on 100,000 small files scanned again into their own dataset: reading and
+    /// filtering every earlier row took the commit 300 ms, on one thread.)
     fn carry_over(
         &self,
         table: &'static Table,
@@ -956,58 +965,123 @@ impl StagedRun {
             }
         };
         let mut next_part = 1 + fs::read_dir(staged).map(|d| d.count()).unwrap_or(0);
+        let mut next_path = || {
+            let path = staged.join(format!("part-{next_part:05}.parquet"));
+            next_part += 1;
+            path
+        };
         let mut dropped = 0;
         for file in files {
-            let reader = File::open(&file).map_err(io("opening", &file))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(reader).map_err(|source| {
-                OutputError::Parquet {
-                    path: file.clone(),
-                    source,
-                }
-            })?;
-            let reader = builder
-                .with_batch_size(BATCH_ROWS)
-                .build()
-                .map_err(|source| OutputError::Parquet {
-                    path: file.clone(),
-                    source,
-                })?;
-            let mut writer: Option<(ArrowWriter<File>, PathBuf)> = None;
-            for batch in reader {
-                let batch = batch.map_err(|e| OutputError::Parquet {
-                    path: file.clone(),
-                    source: e.into(),
-                })?;
-                let (kept, n_dropped) = filter_out(&batch, key_column, replaced);
-                dropped += n_dropped;
-                if kept.num_rows() == 0 {
-                    continue;
-                }
-                if writer.is_none() {
-                    fs::create_dir_all(staged).map_err(io("creating", staged))?;
-                    let path = staged.join(format!("part-{next_part:05}.parquet"));
-                    next_part += 1;
-                    let f = File::create(&path).map_err(io("creating", &path))?;
-                    let w = ArrowWriter::try_new(f, kept.schema(), Some(self.props.clone()))
-                        .map_err(|source| OutputError::Parquet {
-                            path: path.clone(),
-                            source,
-                        })?;
-                    writer = Some((w, path));
-                }
-                let (w, path) = writer.as_mut().expect("created above");
-                w.write(&kept).map_err(|source| OutputError::Parquet {
-                    path: path.clone(),
-                    source,
-                })?;
+            let (rows, replaced_rows) = count_replaced(&file, key_column, &replaced)?;
+            if replaced_rows == rows {
+                dropped += rows;
+                continue;
             }
-            if let Some((w, path)) = writer {
-                w.close()
-                    .map_err(|source| OutputError::Parquet { path, source })?;
+            fs::create_dir_all(staged).map_err(io("creating", staged))?;
+            if replaced_rows == 0 {
+                link_or_copy(&file, &next_path())?;
+                continue;
             }
+            dropped += self.rewrite_kept(&file, &next_path(), key_column, &replaced)?;
         }
         Ok(dropped)
     }
+
+    /// Writes the rows of `file` that are not `replaced` to a new part file at `to`; returns
+    /// how many were dropped.
+    fn rewrite_kept(
+        &self,
+        file: &Path,
+        to: &Path,
+        key_column: &str,
+        replaced: &impl Fn(&str) -> bool,
+    ) -> Result<u64, OutputError> {
+        let parquet = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| OutputError::Parquet { path, source }
+        };
+        let reader = File::open(file).map_err(io("opening", file))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(reader)
+            .and_then(|builder| builder.with_batch_size(BATCH_ROWS).build())
+            .map_err(parquet(file))?;
+        let out = File::create(to).map_err(io("creating", to))?;
+        let mut writer = ArrowWriter::try_new(out, reader.schema(), Some(self.props.clone()))
+            .map_err(parquet(to))?;
+        let mut dropped = 0;
+        for batch in reader {
+            let batch = batch.map_err(|e| parquet(file)(e.into()))?;
+            let (kept, n_dropped) = filter_out(&batch, key_column, replaced);
+            dropped += n_dropped;
+            if kept.num_rows() > 0 {
+                writer.write(&kept).map_err(parquet(to))?;
+            }
+        }
+        writer.close().map_err(parquet(to))?;
+        Ok(dropped)
+    }
+}
+
+/// The rows of the Parquet file at `path`, and how many of them have a `column` value that is
+/// `replaced`, from that column alone. A file without the column has none replaced (as in
+/// [`filter_out`]).
+fn count_replaced(
+    path: &Path,
+    column: &str,
+    replaced: &impl Fn(&str) -> bool,
+) -> Result<(u64, u64), OutputError> {
+    let parquet = |source| OutputError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io("opening", path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet)?;
+    let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    let schema = builder.parquet_schema();
+    if !schema
+        .columns()
+        .iter()
+        .any(|c| c.path().parts() == [column])
+    {
+        return Ok((rows, 0));
+    }
+    let mask = ProjectionMask::columns(schema, [column]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(parquet)?;
+    let mut replaced_rows = 0;
+    // The turns and hits of a call are consecutive rows: one lookup per call, not per row.
+    let (mut last_key, mut last_replaced) = (String::new(), None);
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet(e.into()))?;
+        let Some(values) = batch.column(0).as_any().downcast_ref::<StringArray>() else {
+            return Ok((rows, 0));
+        };
+        for value in values.iter().flatten() {
+            let is_replaced = match last_replaced {
+                Some(known) if last_key == value => known,
+                _ => {
+                    let known = replaced(value);
+                    last_key.clear();
+                    last_key.push_str(value);
+                    last_replaced = Some(known);
+                    known
+                }
+            };
+            replaced_rows += u64::from(is_replaced);
+        }
+    }
+    Ok((rows, replaced_rows))
+}
+
+/// A second name for `from` at `to` (the same file system: staging is inside the dataset), or
+/// a copy where the file system has no hard links. Either way `from` may then be removed.
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), OutputError> {
+    if fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    fs::copy(from, to).map(drop).map_err(io("copying", to))
 }
 
 /// Drops the rows whose `column` value is `replaced`.

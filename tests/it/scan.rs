@@ -1,5 +1,7 @@
 //! `fcrscan scan` end to end on small fixtures: layout, values read back with arrow.
 
+use std::collections::BTreeMap;
+
 use crate::util::{Workspace, by_call_id, manifest, read_table};
 
 const LEXICON: &str = "phrase\tcategory\tlanguage\n\
@@ -180,5 +182,115 @@ fn rescanning_replaces_rows_instead_of_duplicating_them() {
     assert!(
         turns.iter().all(|t| t["call_id"].str() != "a1"),
         "a1 is no longer flagged"
+    );
+}
+
+/// The run id each Parquet file of one partition was written by (from its footer), by file
+/// name.
+fn file_run_ids(partition: &std::path::Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(partition)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let file = std::fs::File::open(e.path()).unwrap();
+            let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+            let run_id = parquet::file::reader::FileReader::metadata(&reader)
+                .file_metadata()
+                .key_value_metadata()
+                .and_then(|kvs| kvs.iter().find(|kv| kv.key == "fcrscan.run_id"))
+                .and_then(|kv| kv.value.clone())
+                .expect("a run id");
+            (e.file_name().to_string_lossy().into_owned(), run_id)
+        })
+        .collect()
+}
+
+/// Runs `fcrscan scan <input> --out out` in `ws` and returns the manifest it wrote.
+fn scan_again(ws: &Workspace, input: &[&str]) -> serde_json::Value {
+    let runs = ws.path("out/runs");
+    let before: std::collections::BTreeSet<_> = std::fs::read_dir(&runs)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    let mut args = vec!["scan"];
+    args.extend(input);
+    args.extend(["--phrases", "lex.tsv", "--out", "out", "--quiet"]);
+    let out = ws.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    let new: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| !before.contains(p))
+        .collect();
+    assert_eq!(new.len(), 1, "one manifest per run");
+    serde_json::from_str(&std::fs::read_to_string(&new[0]).unwrap()).unwrap()
+}
+
+#[test]
+fn earlier_files_are_kept_whole_rewritten_or_dropped_by_what_a_rescan_replaces() {
+    let (ws, out) = scan_fixture();
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    let day = ws.path("out/calls/call_date=2026-11-02");
+    let first_run = file_run_ids(&day)["part-00000.parquet"].clone();
+    let ids = |ws: &Workspace| -> Vec<String> {
+        by_call_id(read_table(&ws.path("out"), "calls"))
+            .into_keys()
+            .collect()
+    };
+
+    // A new call on the same day: the earlier file's rows are all kept, and it is carried over
+    // as it was written (its footer still names the run that wrote it).
+    ws.write(
+        "more/b1.jsonl",
+        r#"{"call_id":"b1","language":"en","started_at":"2026-11-02T12:00:00Z","turns":[{"speaker":"customer","text":"I already called"}]}"#,
+    );
+    let m = scan_again(&ws, &["more"]);
+    assert_eq!(m["rows_replaced"]["calls"], 0);
+    let files = file_run_ids(&day);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let second_run = m["run_id"].as_str().unwrap().to_string();
+    let mut runs: Vec<&String> = files.values().collect();
+    runs.sort();
+    let mut expected = vec![&first_run, &second_run];
+    expected.sort();
+    assert_eq!(runs, expected, "{files:?}");
+    assert_eq!(ids(&ws), ["a1", "a2", "a3", "a4", "b1"]);
+    let hits_before_the_fix = read_table(&ws.path("out"), "hits").len();
+
+    // a1 corrected: the first run's file holds a1 and a2, so it is rewritten with a2 alone;
+    // b1's file is carried over untouched.
+    ws.write(
+        "fix/a1.jsonl",
+        r#"{"call_id":"a1","started_at":"2026-11-02T23:59:30Z","language":"en","turns":[{"speaker":"customer","text":"all good now, thank you"}]}"#,
+    );
+    let m = scan_again(&ws, &["fix"]);
+    assert_eq!(m["rows_replaced"]["calls"], 1);
+    let files = file_run_ids(&day);
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(
+        files.values().filter(|r| **r == second_run).count(),
+        1,
+        "b1's file is kept as written: {files:?}"
+    );
+    assert!(!files.values().any(|r| *r == first_run), "{files:?}");
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert_eq!(
+        calls.keys().collect::<Vec<_>>(),
+        ["a1", "a2", "a3", "a4", "b1"]
+    );
+    assert!(!calls["a1"]["repeat_contact"].bool());
+    assert!(calls["b1"]["repeat_contact"].bool());
+
+    // The first two inputs scanned again: every earlier row of the day is replaced, no earlier
+    // file is left, and nothing is lost or doubled.
+    let m = scan_again(&ws, &["in", "more"]);
+    assert_eq!(m["rows_replaced"]["calls"], 5);
+    let files = file_run_ids(&day);
+    let third_run = m["run_id"].as_str().unwrap();
+    assert!(files.values().all(|r| r == third_run), "{files:?}");
+    assert_eq!(ids(&ws), ["a1", "a2", "a3", "a4", "b1"]);
+    assert_eq!(
+        read_table(&ws.path("out"), "hits").len(),
+        hits_before_the_fix
     );
 }
