@@ -685,7 +685,9 @@ fn continue_old_chains(
     // In time order, each row's true chain is its own (a chain start), its prev's (a
     // recomputed call), or its anchor's stored chain.
     let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| (start_of(&rows[i].call_id), i));
+    // Each row's start looked up once, not at every comparison (the lookups, by call id, were
+    // a tenth of a 1,500-call night's run).
+    order.sort_by_cached_key(|&i| (start_of(&rows[i].call_id), i));
     let mut chain: Vec<Option<(String, u32)>> = vec![None; rows.len()];
     for &i in &order {
         chain[i] = Some(match rows[i].prev_call_id.as_deref() {
