@@ -934,8 +934,9 @@ impl StagedRun {
     /// dropped without reading the rest, and a file all of whose rows are kept is linked into
     /// `staged` as it is (its rows were written by an earlier run, whose run id and lexicon its
     /// metadata keep naming). Only a file with rows of both kinds is read whole and rewritten.
-    /// (Measured on 100,000 small files scanned again into their own dataset: reading and
-    /// filtering every earlier row took the commit 300 ms, on one thread.)
+    /// (Measured on 100,000 small files: reading and filtering every earlier row on one thread
+    /// took the commit 300 ms when the files were scanned again into their own dataset, and
+    /// 560 ms when a second night of 50,000 landed in the first night's dates; 60 and 40 now.)
     fn carry_over(
         &self,
         table: &'static Table,
