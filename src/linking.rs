@@ -43,6 +43,7 @@ use rayon::prelude::*;
 
 use crate::output::history::{self, HistoryError, Partitions};
 use crate::output::schema::CALLS;
+use crate::output::shard_files::{self, Kind, ShardFiles};
 use crate::output::{DatasetWriter, OutputError};
 
 /// Which part of the dataset a linking run must bring up to date.
@@ -262,8 +263,9 @@ impl Plan {
 /// Recent calls linked at once, at most. The link step holds about 1 KB per call while it
 /// links (owned ids and attributes, the contact rows), so a night with more recent calls than
 /// this is linked in customer shards, one after another: memory then grows with this constant,
-/// not with the night. Each further shard reads the recent partitions again. Measured on
-/// 305,000 calls: one shard 295 MB and 1.65 s; shards of 100,000, 148 MB and 1.77 s; of
+/// not with the night. (A second shard reads the recent partitions again; from three, the calls
+/// are read once and wait in shard files, `crate::output::shard_files`.) Measured, before the
+/// shard files, on 305,000 calls: one shard 295 MB and 1.65 s; shards of 100,000, 148 MB and 1.77 s; of
 /// 25,000, 106 MB and 2.34 s (docs/FCR.md). 50,000 so that a scan's link step stays under
 /// the scan's own peak: with 100,000, linking the 65,000 calls of the 1 GB benchmark corpus in
 /// one shard was the run's peak, 20 MiB above the scan's. Smaller shards cost time and no
@@ -390,6 +392,26 @@ struct Placed {
     pending: BTreeMap<String, Vec<ContactRow>>,
 }
 
+/// Shards from which the calls are read once and routed to shard files
+/// ([`crate::output::shard_files`]) rather than read again by each shard. With two, the second
+/// read runs beside the first shard's rows being placed, and routing was no faster: 100,000
+/// calls in 2 shards, link step 546–749 against 438–622 ms (5 interleaved rounds, a noisy
+/// hour). A night of 1,516 calls into a month of history, 3 rounds each: 2 shards 190–213
+/// against 203–233 ms, 3 shards 188–223 against 257–299, 8 shards 289–305 against 427–454.
+const ROUTED_FROM_SHARDS: u64 = 3;
+
+/// Where a shard's calls come from.
+#[derive(Clone, Copy)]
+enum ShardCalls<'a> {
+    /// The partitions themselves (with one shard).
+    Read {
+        recent: &'a [&'a str],
+        lookback: &'a [&'a str],
+    },
+    /// The files the calls were routed to, and the shard's number (with several).
+    Routed(&'a ShardFiles, usize),
+}
+
 /// Whether a call (or its contacts row) is in shard `shard` of `shards`.
 fn in_shard(shard: u64, shards: u64) -> impl Fn(&str, Option<&str>) -> bool + Sync {
     move |call_id, customer| shard_of(call_id, customer, shards) == shard
@@ -415,6 +437,14 @@ impl Relink<'_> {
             self.run_id,
             link_writer_properties(self.run_id, self.cfg),
         )?;
+        // Three shards or more: every call is read once and waits in its shard's file.
+        let lookback: Vec<&str> = plan.lookback.iter().map(String::as_str).collect();
+        let routed = if shards >= ROUTED_FROM_SHARDS {
+            let dir = out.staging_dir().join("_shards");
+            Some(self.route(&recent, &lookback, shards, shard_calls, &dir)?)
+        } else {
+            None
+        };
         let mut cells = CellTable::new();
         let mut placed = Placed::default();
         let mut calls_linked = 0;
@@ -427,8 +457,15 @@ impl Relink<'_> {
             let (next, placing) = rayon::join(
                 || {
                     (shard < shards).then(|| {
+                        let source = match &routed {
+                            Some(files) => ShardCalls::Routed(files, shard as usize),
+                            None => ShardCalls::Read {
+                                recent: &recent,
+                                lookback: &lookback,
+                            },
+                        };
                         let in_shard = in_shard(shard, shards);
-                        self.link_shard(&recent, data_end_us, &in_shard, &mut cells)
+                        self.link_shard(source, &in_shard, data_end_us, &mut cells)
                     })
                 },
                 || {
@@ -557,42 +594,119 @@ impl Relink<'_> {
         candidates
     }
 
-    /// Reads and links the calls `in_shard` selects, and counts them into `cells`. `Err`: an
-    /// anchor is missing (nothing was counted).
-    fn link_shard(
+    /// Reads every call of `recent`, and every call with a customer of `lookback`, once, into
+    /// the file of its shard (see [`crate::output::shard_files`]). Dates are read in parallel,
+    /// as many at once as hold about `shard_calls` calls, and their calls are appended in date
+    /// order, so that each shard's calls come back in the order one pass would read them.
+    fn route(
         &self,
         recent: &[&str],
-        data_end_us: Option<i64>,
+        lookback: &[&str],
+        shards: u64,
+        shard_calls: u64,
+        dir: &Path,
+    ) -> Result<ShardFiles, LinkError> {
+        let root = self.root;
+        let shard_count = usize::try_from(shards).expect("shards fit in memory");
+        let mut files = ShardFiles::create(dir, shard_count)?;
+        let keep_all: &(dyn Fn(&str, Option<&str>) -> bool + Sync) = &|_, _| true;
+        let with_customer: &(dyn Fn(&str, Option<&str>) -> bool + Sync) =
+            &|_, customer| customer.is_some();
+        for (kind, dates, keep) in [
+            (Kind::Recent, recent, keep_all),
+            (Kind::Context, lookback, with_customer),
+        ] {
+            let rows: Vec<u64> = dates
+                .iter()
+                .map(|date| Ok(history::calls_summary(root, &[date])?.rows))
+                .collect::<Result<_, HistoryError>>()?;
+            let mut from = 0;
+            while from < dates.len() {
+                let mut to = from + 1;
+                let mut held = rows[from];
+                while to < dates.len() && held + rows[to] <= shard_calls {
+                    held += rows[to];
+                    to += 1;
+                }
+                // Each date's calls are encoded into their shards' bytes on the pool, and the
+                // bytes appended here in date order.
+                let encoded: Vec<Vec<Vec<u8>>> = dates[from..to]
+                    .par_iter()
+                    .map(|date| {
+                        let mut calls = Vec::new();
+                        history::read_calls(root, date, self.cfg.same_issue, keep, &mut calls)?;
+                        let mut by_shard = vec![Vec::new(); shard_count];
+                        for call in &calls {
+                            let shard = shard_of(&call.call_id, customer_key(call), shards);
+                            let shard = usize::try_from(shard).expect("below shards");
+                            shard_files::encode(call, &mut by_shard[shard]);
+                        }
+                        Ok(by_shard)
+                    })
+                    .collect::<Result<_, HistoryError>>()?;
+                for by_shard in encoded {
+                    for (shard, bytes) in by_shard.iter().enumerate() {
+                        files.push_encoded(shard, kind, bytes)?;
+                    }
+                }
+                from = to;
+            }
+        }
+        files.flush()?;
+        Ok(files)
+    }
+
+    /// The calls of `dates` that `keep` selects. Partitions are read in parallel and
+    /// concatenated in date order, so the calls do not depend on the thread count. (Measured:
+    /// reading 65,000 calls back was most of the link step.)
+    fn read_dates(
+        &self,
+        dates: &[&str],
+        keep: &(dyn Fn(&str, Option<&str>) -> bool + Sync),
+    ) -> Result<Vec<ContactInput>, HistoryError> {
+        let with_topics = self.cfg.same_issue;
+        let parts: Vec<Vec<ContactInput>> = dates
+            .par_iter()
+            .map(|date| {
+                let mut part = Vec::new();
+                history::read_calls(self.root, date, with_topics, keep, &mut part)?;
+                Ok(part)
+            })
+            .collect::<Result<_, HistoryError>>()?;
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// Reads and links the calls of one shard (`in_shard` selects them), and counts them into
+    /// `cells`. `Err`: an anchor is missing (nothing was counted).
+    fn link_shard(
+        &self,
+        source: ShardCalls<'_>,
         in_shard: &(dyn Fn(&str, Option<&str>) -> bool + Sync),
+        data_end_us: Option<i64>,
         cells: &mut CellTable,
     ) -> Result<Result<ShardRows, FullRelink>, LinkError> {
         let (root, plan) = (self.root, self.plan);
-        let with_topics = self.cfg.same_issue;
-        // Partitions are read in parallel and concatenated in date order, so the rows do not
-        // depend on the thread count. (Measured: reading 65,000 calls back was most of the
-        // link step.)
-        let read_all = |dates: &[&str],
-                        keep: &(dyn Fn(&str, Option<&str>) -> bool + Sync)|
-         -> Result<Vec<ContactInput>, HistoryError> {
-            let parts: Vec<Vec<ContactInput>> = dates
-                .par_iter()
-                .map(|date| {
-                    let mut part = Vec::new();
-                    history::read_calls(root, date, with_topics, keep, &mut part)?;
-                    Ok(part)
-                })
-                .collect::<Result<_, HistoryError>>()?;
-            Ok(parts.into_iter().flatten().collect())
+        let mut calls = match source {
+            ShardCalls::Read { recent, .. } => self.read_dates(recent, in_shard)?,
+            ShardCalls::Routed(files, shard) => files.take(shard, Kind::Recent)?,
         };
-        let mut calls = read_all(recent, in_shard)?;
+        // Earlier calls matter only as context for the customers of these.
         let customers: HashSet<String> = calls
             .iter()
             .filter_map(|c| customer_key(c).map(str::to_string))
             .collect();
-        let lookback: Vec<&str> = plan.lookback.iter().map(String::as_str).collect();
-        calls.extend(read_all(&lookback, &|_, customer| {
-            customer.is_some_and(|k| customers.contains(k))
-        })?);
+        let of_these = |customer: Option<&str>| customer.is_some_and(|k| customers.contains(k));
+        match source {
+            ShardCalls::Read { lookback, .. } => {
+                calls.extend(self.read_dates(lookback, &|_, customer| of_these(customer))?);
+            }
+            ShardCalls::Routed(files, shard) => calls.extend(
+                files
+                    .take(shard, Kind::Context)?
+                    .into_iter()
+                    .filter(|c| of_these(customer_key(c))),
+            ),
+        }
 
         let mut rows = link(&calls, data_end_us.unwrap_or(i64::MIN), self.cfg);
         let by_id: HashMap<&str, &ContactInput> =

@@ -700,6 +700,12 @@ impl DatasetWriter {
         Ok(())
     }
 
+    /// This run's staging directory, where other stages of the run may keep files that go
+    /// with it.
+    pub fn staging_dir(&self) -> &Path {
+        &self.staging
+    }
+
     /// Rows appended so far, per table.
     pub fn rows_written(&self) -> &BTreeMap<&'static str, u64> {
         &self.rows_written

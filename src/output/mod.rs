@@ -1,8 +1,9 @@
 //! The only module that knows Arrow and Parquet: table schemas ([`schema`]), row-by-row batch
 //! building ([`batch`]), the staged, partitioned dataset ([`dataset`]), scan rows ([`rows`]) and
 //! the run manifest ([`manifest`]), the set of call_ids a run wrote ([`id_set`]) and rows that
-//! wait on disk for their row group ([`spill`]); the FCR tables ([`fcr_tables`]) and reading the
-//! dataset back for linking ([`history`]).
+//! wait on disk for their row group ([`spill`]); the FCR tables ([`fcr_tables`]), reading the
+//! dataset back for linking ([`history`]) and linking inputs that wait on disk for their shard
+//! ([`shard_files`]).
 
 pub mod batch;
 pub mod dataset;
@@ -12,6 +13,7 @@ pub mod id_set;
 pub mod manifest;
 pub mod rows;
 pub mod schema;
+pub mod shard_files;
 pub mod spill;
 
 pub use dataset::{DatasetWriter, OutputError, Replacement, StagedRun, writer_properties};
