@@ -265,8 +265,8 @@ impl Plan {
 /// this is linked in customer shards, one after another: memory then grows with this constant,
 /// not with the night. (A second shard reads the recent partitions again; from three, the calls
 /// are read once and wait in shard files, `crate::output::shard_files`.) Measured, before the
-/// shard files, on 305,000 calls: one shard 295 MB and 1.65 s; shards of 100,000, 148 MB and 1.77 s; of
-/// 25,000, 106 MB and 2.34 s (docs/FCR.md). 50,000 so that a scan's link step stays under
+/// shard files, on 305,000 calls: one shard 295 MB and 1.65 s; shards of 100,000, 148 MB and
+/// 1.77 s; of 25,000, 106 MB and 2.34 s (docs/FCR.md). 50,000 so that a scan's link step stays under
 /// the scan's own peak: with 100,000, linking the 65,000 calls of the 1 GB benchmark corpus in
 /// one shard was the run's peak, 20 MiB above the scan's. Smaller shards cost time and no
 /// longer lower the peak: on 100,000 small files, 25,000 took 0.45 CPU s more than 50,000 for
@@ -403,12 +403,12 @@ const ROUTED_FROM_SHARDS: u64 = 3;
 /// Where a shard's calls come from.
 #[derive(Clone, Copy)]
 enum ShardCalls<'a> {
-    /// The partitions themselves (with one shard).
+    /// The partitions themselves (one or two shards).
     Read {
         recent: &'a [&'a str],
         lookback: &'a [&'a str],
     },
-    /// The files the calls were routed to, and the shard's number (with several).
+    /// The files the calls were routed to, and the shard's number (three shards or more).
     Routed(&'a ShardFiles, usize),
 }
 
