@@ -397,7 +397,7 @@ struct Placed {
 /// read runs beside the first shard's rows being placed, and routing was no faster: 100,000
 /// calls in 2 shards, link step 546–749 against 438–622 ms (5 interleaved rounds, a noisy
 /// hour). A night of 1,516 calls into a month of history, 3 rounds each: 2 shards 190–213
-/// against 203–233 ms, 3 shards 188–223 against 257–299, 8 shards 289–305 against 427–454.
+/// against 203–233 ms, 3 shards 188–223 against 257–299, 8 shards 237–257 against 406–542.
 const ROUTED_FROM_SHARDS: u64 = 3;
 
 /// Where a shard's calls come from.
@@ -628,25 +628,26 @@ impl Relink<'_> {
                     held += rows[to];
                     to += 1;
                 }
-                // Each date's calls are encoded into their shards' bytes on the pool, and the
-                // bytes appended here in date order.
-                let encoded: Vec<Vec<Vec<u8>>> = dates[from..to]
+                // Each date's calls are encoded into their shards' bytes on the pool as they are
+                // read (a call at a time is held, not a date's), and the bytes appended here in
+                // date order.
+                let encoded: Vec<Vec<(Vec<u8>, usize)>> = dates[from..to]
                     .par_iter()
                     .map(|date| {
-                        let mut calls = Vec::new();
-                        history::read_calls(root, date, self.cfg.same_issue, keep, &mut calls)?;
-                        let mut by_shard = vec![Vec::new(); shard_count];
-                        for call in &calls {
-                            let shard = shard_of(&call.call_id, customer_key(call), shards);
-                            let shard = usize::try_from(shard).expect("below shards");
-                            shard_files::encode(call, &mut by_shard[shard]);
-                        }
+                        let mut by_shard = vec![(Vec::new(), 0); shard_count];
+                        history::for_each_call(root, date, self.cfg.same_issue, keep, |call| {
+                            let shard = shard_of(&call.call_id, customer_key(&call), shards);
+                            let (bytes, calls) =
+                                &mut by_shard[usize::try_from(shard).expect("below shards")];
+                            shard_files::encode(&call, bytes);
+                            *calls += 1;
+                        })?;
                         Ok(by_shard)
                     })
                     .collect::<Result<_, HistoryError>>()?;
                 for by_shard in encoded {
-                    for (shard, bytes) in by_shard.iter().enumerate() {
-                        files.push_encoded(shard, kind, bytes)?;
+                    for (shard, (bytes, calls)) in by_shard.iter().enumerate() {
+                        files.push_encoded(shard, kind, bytes, *calls)?;
                     }
                 }
                 from = to;
@@ -688,7 +689,7 @@ impl Relink<'_> {
         let (root, plan) = (self.root, self.plan);
         let mut calls = match source {
             ShardCalls::Read { recent, .. } => self.read_dates(recent, in_shard)?,
-            ShardCalls::Routed(files, shard) => files.take(shard, Kind::Recent)?,
+            ShardCalls::Routed(files, shard) => files.take(shard, Kind::Recent, |_| true)?,
         };
         // Earlier calls matter only as context for the customers of these.
         let customers: HashSet<String> = calls
@@ -700,12 +701,9 @@ impl Relink<'_> {
             ShardCalls::Read { lookback, .. } => {
                 calls.extend(self.read_dates(lookback, &|_, customer| of_these(customer))?);
             }
-            ShardCalls::Routed(files, shard) => calls.extend(
-                files
-                    .take(shard, Kind::Context)?
-                    .into_iter()
-                    .filter(|c| of_these(customer_key(c))),
-            ),
+            ShardCalls::Routed(files, shard) => {
+                calls.extend(files.take(shard, Kind::Context, |c| of_these(customer_key(c)))?);
+            }
         }
 
         let mut rows = link(&calls, data_end_us.unwrap_or(i64::MIN), self.cfg);

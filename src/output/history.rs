@@ -259,6 +259,17 @@ pub fn read_calls(
     keep: &dyn Fn(&str, Option<&str>) -> bool,
     into: &mut Vec<ContactInput>,
 ) -> Result<(), HistoryError> {
+    for_each_call(root, date, with_topics, keep, |call| into.push(call))
+}
+
+/// [`read_calls`], handing each call to `each` as it is read rather than collecting them.
+pub fn for_each_call(
+    root: &Path,
+    date: &str,
+    with_topics: bool,
+    keep: &dyn Fn(&str, Option<&str>) -> bool,
+    mut each: impl FnMut(ContactInput),
+) -> Result<(), HistoryError> {
     debug_assert_eq!(CALLS.name, "calls");
     let names = if with_topics {
         &CALL_COLUMNS[..]
@@ -331,7 +342,7 @@ pub fn read_calls(
                         .map(|j| names.value(j).to_string())
                         .collect();
                 }
-                into.push(call);
+                each(call);
             }
             Ok(())
         })?;

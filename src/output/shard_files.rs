@@ -42,6 +42,8 @@ pub struct ShardFiles {
     dir: PathBuf,
     /// Per shard, the bytes not yet appended to its recent and context files.
     pending: Vec<[Vec<u8>; 2]>,
+    /// Per shard, the calls pushed to its recent and context files.
+    calls: Vec<[usize; 2]>,
 }
 
 impl ShardFiles {
@@ -54,6 +56,7 @@ impl ShardFiles {
         Ok(ShardFiles {
             dir: dir.to_path_buf(),
             pending: (0..shards).map(|_| [Vec::new(), Vec::new()]).collect(),
+            calls: vec![[0, 0]; shards],
         })
     }
 
@@ -65,17 +68,20 @@ impl ShardFiles {
         call: &ContactInput,
     ) -> Result<(), HistoryError> {
         encode(call, &mut self.pending[shard][kind as usize]);
+        self.calls[shard][kind as usize] += 1;
         self.flush_if_full(shard, kind)
     }
 
-    /// Appends calls [`encode`]d back to back to shard `shard`'s file of `kind`.
+    /// Appends `calls` calls [`encode`]d back to back to shard `shard`'s file of `kind`.
     pub fn push_encoded(
         &mut self,
         shard: usize,
         kind: Kind,
         encoded: &[u8],
+        calls: usize,
     ) -> Result<(), HistoryError> {
         self.pending[shard][kind as usize].extend_from_slice(encoded);
+        self.calls[shard][kind as usize] += calls;
         self.flush_if_full(shard, kind)
     }
 
@@ -98,16 +104,31 @@ impl ShardFiles {
         Ok(())
     }
 
-    /// The calls of shard `shard`'s file of `kind`, in the order they were pushed (call
-    /// [`ShardFiles::flush`] first). The file is removed once read.
-    pub fn take(&self, shard: usize, kind: Kind) -> Result<Vec<ContactInput>, HistoryError> {
+    /// The calls of shard `shard`'s file of `kind` that `keep` accepts, in the order they were
+    /// pushed (call [`ShardFiles::flush`] first). Each call is tested as it is decoded, so the
+    /// others are never held together. The file is removed once read.
+    pub fn take(
+        &self,
+        shard: usize,
+        kind: Kind,
+        keep: impl Fn(&ContactInput) -> bool,
+    ) -> Result<Vec<ContactInput>, HistoryError> {
         let path = self.path(shard, kind);
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(HistoryError::Io { path, source }),
         };
-        let calls = decode_all(&bytes).map_err(|(row, problem)| HistoryError::Value {
+        let mut calls = Vec::with_capacity(match kind {
+            Kind::Recent => self.calls[shard][kind as usize],
+            Kind::Context => 0,
+        });
+        decode_each(&bytes, |call| {
+            if keep(&call) {
+                calls.push(call);
+            }
+        })
+        .map_err(|(row, problem)| HistoryError::Value {
             path: path.clone(),
             row,
             problem,
@@ -194,16 +215,16 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// The calls encoded back to back in `bytes`; on damage, the index of the call that could not
-/// be read and why.
-fn decode_all(bytes: &[u8]) -> Result<Vec<ContactInput>, (usize, String)> {
+/// Hands each call encoded back to back in `bytes` to `each`, in order; on damage, the index
+/// of the call that could not be read and why.
+fn decode_each(bytes: &[u8], mut each: impl FnMut(ContactInput)) -> Result<(), (usize, String)> {
     let mut reader = Reader { bytes, at: 0 };
-    let mut calls = Vec::new();
+    let mut index = 0;
     while reader.at < bytes.len() {
-        let call = reader.call().map_err(|problem| (calls.len(), problem))?;
-        calls.push(call);
+        each(reader.call().map_err(|problem| (index, problem))?);
+        index += 1;
     }
-    Ok(calls)
+    Ok(())
 }
 
 struct Reader<'a> {
@@ -342,7 +363,7 @@ mod tests {
                     .filter(|(i, _)| i % 3 == shard && (i % 5 == 0) == (kind == Kind::Context))
                     .map(|(_, c)| c)
                     .collect();
-                let back = files.take(shard, kind).unwrap();
+                let back = files.take(shard, kind, |_| true).unwrap();
                 assert_eq!(
                     back.iter().collect::<Vec<_>>(),
                     expected,
@@ -353,7 +374,7 @@ mod tests {
         let left = fs::read_dir(dir.path().join("shards")).unwrap().count();
         assert_eq!(left, 0, "every file is removed once read");
         // A shard that got nothing reads back empty.
-        assert!(files.take(0, Kind::Recent).unwrap().is_empty());
+        assert!(files.take(0, Kind::Recent, |_| true).unwrap().is_empty());
     }
 
     #[test]
@@ -367,7 +388,10 @@ mod tests {
         let path = files.path(0, Kind::Recent);
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
-        let err = files.take(0, Kind::Recent).unwrap_err().to_string();
+        let err = files
+            .take(0, Kind::Recent, |_| true)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("00000-recent.bin"), "{err}");
         assert!(err.contains("row 2"), "{err}");
     }
@@ -403,7 +427,9 @@ mod tests {
             let mut bytes = Vec::new();
             encode(&call, &mut bytes);
             encode(&call, &mut bytes);
-            prop_assert_eq!(decode_all(&bytes).unwrap(), vec![call.clone(), call]);
+            let mut back = Vec::new();
+            decode_each(&bytes, |c| back.push(c)).unwrap();
+            prop_assert_eq!(back, vec![call.clone(), call]);
         }
     }
 }
