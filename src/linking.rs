@@ -424,11 +424,20 @@ impl Relink<'_> {
         if plan.unknown {
             recent.push(UNKNOWN_DATE);
         }
-        let recent_calls = history::calls_summary(root, &recent)?;
-        let shards = recent_calls.rows.div_ceil(shard_calls.max(1)).max(1);
+        // Per date: routing reads about a shard's worth of dates at once.
+        let recent_calls: Vec<history::CallsSummary> = recent
+            .iter()
+            .map(|date| history::calls_summary(root, &[date]))
+            .collect::<Result<_, _>>()?;
+        let recent_rows: Vec<u64> = recent_calls.iter().map(|c| c.rows).collect();
+        let shards = recent_rows
+            .iter()
+            .sum::<u64>()
+            .div_ceil(shard_calls.max(1))
+            .max(1);
         // The data end is a property of all calls, not of one shard's: the latest start among
         // the recent calls (the calls read for context all started earlier).
-        let data_end_us = recent_calls.latest_start;
+        let data_end_us = recent_calls.iter().map(|c| c.latest_start).max().flatten();
 
         let fcr_parts = history::partitions(root, &FCR)?;
         let candidates = self.candidates(&history::partitions(root, &CONTACTS)?, &fcr_parts);
@@ -441,7 +450,13 @@ impl Relink<'_> {
         let lookback: Vec<&str> = plan.lookback.iter().map(String::as_str).collect();
         let routed = if shards >= ROUTED_FROM_SHARDS {
             let dir = out.staging_dir().join("_shards");
-            Some(self.route(&recent, &lookback, shards, shard_calls, &dir)?)
+            Some(self.route(
+                (&recent, &recent_rows),
+                &lookback,
+                shards,
+                shard_calls,
+                &dir,
+            )?)
         } else {
             None
         };
@@ -594,13 +609,14 @@ impl Relink<'_> {
         candidates
     }
 
-    /// Reads every call of `recent`, and every call with a customer of `lookback`, once, into
-    /// the file of its shard (see [`crate::output::shard_files`]). Dates are read in parallel,
-    /// as many at once as hold about `shard_calls` calls, and their calls are appended in date
-    /// order, so that each shard's calls come back in the order one pass would read them.
+    /// Reads every call of `recent` (whose dates hold `recent_rows` calls), and every call with
+    /// a customer of `lookback`, once, into the file of its shard (see
+    /// [`crate::output::shard_files`]). Dates are read in parallel, as many at once as hold
+    /// about `shard_calls` calls, and their calls are appended in date order, so that each
+    /// shard's calls come back in the order one pass would read them.
     fn route(
         &self,
-        recent: &[&str],
+        (recent, recent_rows): (&[&str], &[u64]),
         lookback: &[&str],
         shards: u64,
         shard_calls: u64,
@@ -612,14 +628,14 @@ impl Relink<'_> {
         let keep_all: &(dyn Fn(&str, Option<&str>) -> bool + Sync) = &|_, _| true;
         let with_customer: &(dyn Fn(&str, Option<&str>) -> bool + Sync) =
             &|_, customer| customer.is_some();
-        for (kind, dates, keep) in [
-            (Kind::Recent, recent, keep_all),
-            (Kind::Context, lookback, with_customer),
+        let lookback_rows: Vec<u64> = lookback
+            .iter()
+            .map(|date| Ok(history::calls_summary(root, &[date])?.rows))
+            .collect::<Result<_, HistoryError>>()?;
+        for (kind, dates, rows, keep) in [
+            (Kind::Recent, recent, recent_rows, keep_all),
+            (Kind::Context, lookback, &lookback_rows[..], with_customer),
         ] {
-            let rows: Vec<u64> = dates
-                .iter()
-                .map(|date| Ok(history::calls_summary(root, &[date])?.rows))
-                .collect::<Result<_, HistoryError>>()?;
             let mut from = 0;
             while from < dates.len() {
                 let mut to = from + 1;
