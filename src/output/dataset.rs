@@ -132,12 +132,58 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 
 /// Writer properties shared by every file: zstd, statistics, provenance in the metadata.
 pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterProperties {
+    let provenance = vec![
+        KeyValue::new(
+            "fcrscan.schema_version".to_string(),
+            SCHEMA_VERSION.to_string(),
+        ),
+        KeyValue::new("fcrscan.run_id".to_string(), run_id.to_string()),
+        KeyValue::new(
+            "fcrscan.lexicon_fingerprint".to_string(),
+            lexicon_fingerprint.to_string(),
+        ),
+    ];
+    properties(provenance, |_| true)
+}
+
+/// `base` (from [`writer_properties`]) with the per-column settings of `table`'s columns only.
+///
+/// Each file's writer holds its own copy of its properties, and the settings of every column of
+/// every table made that copy about 13 KB: with a file per table and date, 3.4 MB of the 1 GB
+/// benchmark's peak (43 dates), and more with every date a night spans. A table's own columns
+/// are about a third of them. The files written are the same: a setting for a column the file
+/// does not have is never read.
+fn table_properties(base: &WriterProperties, table: &Table) -> WriterProperties {
+    let provenance = base.key_value_metadata().cloned().unwrap_or_default();
+    properties(provenance, |path| {
+        let root = path.parts().first().map(String::as_str);
+        table.columns.iter().any(|c| Some(c.name) == root)
+    })
+}
+
+/// The properties of [`writer_properties`], with the per-column settings of the columns `keep`
+/// accepts.
+fn properties(provenance: Vec<KeyValue>, keep: impl Fn(&ColumnPath) -> bool) -> WriterProperties {
     let mut builder = WriterProperties::builder();
-    for path in uncompressed_columns() {
+    for path in uncompressed_columns().filter(|p| keep(p)) {
         builder = builder.set_column_compression(path, Compression::UNCOMPRESSED);
     }
-    for path in measured_columns().chain(identifier_columns()) {
+    for path in measured_columns()
+        .chain(identifier_columns())
+        .filter(|p| keep(p))
+    {
         builder = builder.set_column_dictionary_enabled(path, false);
+    }
+    let text = ColumnPath::from("text");
+    if keep(&text) {
+        builder = builder
+            // Transcript text is unique per row: dictionary encoding only costs hashing and
+            // memory (measured: it made the turns table a quarter of the scan's CPU and most of
+            // its RSS).
+            .set_column_dictionary_enabled(text.clone(), false)
+            // Min/max statistics of transcript text are useless for pruning and cost a
+            // comparison of every value.
+            .set_column_statistics_enabled(text, EnabledStatistics::None);
     }
     builder
         .set_compression(Compression::ZSTD(
@@ -146,23 +192,7 @@ pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterPrope
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_created_by(format!("fcrscan {}", env!("CARGO_PKG_VERSION")))
         .set_max_row_group_row_count(Some(1 << 20))
-        // Transcript text is unique per row: dictionary encoding only costs hashing and memory
-        // (measured: it made the turns table a quarter of the scan's CPU and most of its RSS).
-        .set_column_dictionary_enabled(ColumnPath::from("text"), false)
-        // Min/max statistics of transcript text are useless for pruning and cost a comparison
-        // of every value.
-        .set_column_statistics_enabled(ColumnPath::from("text"), EnabledStatistics::None)
-        .set_key_value_metadata(Some(vec![
-            KeyValue::new(
-                "fcrscan.schema_version".to_string(),
-                SCHEMA_VERSION.to_string(),
-            ),
-            KeyValue::new("fcrscan.run_id".to_string(), run_id.to_string()),
-            KeyValue::new(
-                "fcrscan.lexicon_fingerprint".to_string(),
-                lexicon_fingerprint.to_string(),
-            ),
-        ]))
+        .set_key_value_metadata(Some(provenance))
         .build()
 }
 
@@ -272,10 +302,11 @@ struct OpenPart {
 /// writer thread that was 50 ms in which the workers waited for it; in the jobs that write row
 /// groups, it is spread over the pool.
 enum PartFile {
-    /// Not created yet: what it will be written with.
-    Unopened(WriterProperties),
-    /// Created.
-    Open(ArrowWriter<File>),
+    /// Not created yet: what it will be written with (its table's, shared by its parts).
+    Unopened(Arc<WriterProperties>),
+    /// Created (boxed: the writer is a few hundred bytes, and the file moves to and from the
+    /// background jobs with it).
+    Open(Box<ArrowWriter<File>>),
 }
 
 impl PartFile {
@@ -286,7 +317,8 @@ impl PartFile {
         table: &'static Table,
     ) -> Result<&mut ArrowWriter<File>, OutputError> {
         if let PartFile::Unopened(props) = self {
-            *self = PartFile::Open(create_part_file(path, table, props.clone())?);
+            let writer = create_part_file(path, table, WriterProperties::clone(props))?;
+            *self = PartFile::Open(Box::new(writer));
         }
         match self {
             PartFile::Open(writer) => Ok(writer),
@@ -348,6 +380,9 @@ pub struct DatasetWriter {
     run_id: String,
     staging: PathBuf,
     props: WriterProperties,
+    /// [`table_properties`] of each table written so far, shared by its parts until each
+    /// creates its file.
+    table_props: BTreeMap<&'static str, Arc<WriterProperties>>,
     parts: BTreeMap<PartKey, OpenPart>,
     /// Rows written per table (for the manifest and the accounting check).
     rows_written: BTreeMap<&'static str, u64>,
@@ -386,6 +421,7 @@ impl DatasetWriter {
             run_id: run_id.to_string(),
             staging,
             props,
+            table_props: BTreeMap::new(),
             parts: BTreeMap::new(),
             rows_written: BTreeMap::new(),
             buffered: 0,
@@ -600,7 +636,8 @@ impl DatasetWriter {
                 == numbered.len(),
             "each partition at most once: two would write the same file"
         );
-        let (staging, props) = (&self.staging, &self.props);
+        let props = self.table_props(table);
+        let (staging, props) = (&self.staging, &props);
         let written: Vec<u64> = numbered
             .par_iter()
             .map(|(key, number, rows)| {
@@ -637,8 +674,23 @@ impl DatasetWriter {
         self.close(&key)
     }
 
-    fn open_part(&self, table: &'static Table, partition: Option<&str>, number: u32) -> OpenPart {
-        open_part(&self.staging, &self.props, table, partition, number)
+    fn open_part(
+        &mut self,
+        table: &'static Table,
+        partition: Option<&str>,
+        number: u32,
+    ) -> OpenPart {
+        let props = self.table_props(table);
+        open_part(&self.staging, &props, table, partition, number)
+    }
+
+    /// `table`'s writer properties, made on its first part.
+    fn table_props(&mut self, table: &'static Table) -> Arc<WriterProperties> {
+        let base = &self.props;
+        self.table_props
+            .entry(table.name)
+            .or_insert_with(|| Arc::new(table_properties(base, table)))
+            .clone()
     }
 
     /// Writes out the parts buffering the most rows, each as a row group, until the rows
@@ -744,7 +796,7 @@ impl DatasetWriter {
 /// first written ([`PartFile`]).
 fn open_part(
     staging: &Path,
-    props: &WriterProperties,
+    props: &Arc<WriterProperties>,
     table: &'static Table,
     partition: Option<&str>,
     number: u32,
@@ -756,7 +808,7 @@ fn open_part(
         builder: BatchBuilder::new(table),
         spill: None,
         spilled: (0, 0),
-        writer: Some(PartFile::Unopened(props.clone())),
+        writer: Some(PartFile::Unopened(Arc::clone(props))),
         encoding: None,
         path,
         rows: 0,
@@ -1274,6 +1326,48 @@ mod tests {
             assert!(dictionary(name), "{name}");
         }
         assert!(!dictionary("text"));
+    }
+
+    #[test]
+    fn each_table_is_written_with_the_settings_of_all_tables_for_its_own_columns() {
+        let base = writer_properties("run", "lexicon");
+        for table in all_tables() {
+            let own = table_properties(&base, table);
+            let parquet = parquet::arrow::ArrowSchemaConverter::new()
+                .convert(&table.arrow_schema())
+                .unwrap();
+            for column in parquet.columns() {
+                let path = column.path();
+                let name = format!("{}.{path}", table.name);
+                assert_eq!(own.compression(path), base.compression(path), "{name}");
+                assert_eq!(
+                    own.dictionary_enabled(path),
+                    base.dictionary_enabled(path),
+                    "{name}"
+                );
+                assert_eq!(
+                    own.statistics_enabled(path),
+                    base.statistics_enabled(path),
+                    "{name}"
+                );
+            }
+            assert_eq!(own.key_value_metadata(), base.key_value_metadata());
+            assert_eq!(own.created_by(), base.created_by());
+        }
+        // The point: a table's properties hold fewer column settings than all tables'.
+        let turns = all_tables()
+            .into_iter()
+            .find(|t| t.name == "turns")
+            .unwrap();
+        let own = table_properties(&base, turns);
+        assert_eq!(
+            own.compression(&ColumnPath::from("queue")),
+            base.compression(&ColumnPath::from("not_a_column"))
+        );
+        assert_ne!(
+            base.compression(&ColumnPath::from("queue")),
+            base.compression(&ColumnPath::from("not_a_column"))
+        );
     }
 
     #[test]
