@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 // Hash maps keyed by call_id use hashbrown's default hasher: SipHash, std's, was 6% of
 // `fcrscan link` on 100,000 calls, and the keys are not chosen by an attacker.
 use hashbrown::HashMap;
+use serde::Serialize;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign};
 
@@ -79,7 +80,7 @@ impl FcrKey {
 }
 
 /// The counts of one cell (or a rollup of cells). Every field is a count of calls.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct FcrCounts {
     /// Calls.
     pub contacts: u64,

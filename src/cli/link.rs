@@ -6,19 +6,18 @@
 //! linking options, or repairing the contacts and fcr tables after a run that failed between
 //! committing the calls and linking them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::Args;
 
-use fcrscan::ingest::time::utc_date;
 use fcrscan::link::{DurationError, LinkConfig, format_duration_s, parse_duration_s};
 use fcrscan::linking::{LinkReport, LinkScope, SHARD_CALLS, link_dataset_in_shards};
 use fcrscan::output::fcr_tables::link_settings;
-use fcrscan::output::manifest::RunManifest;
+use fcrscan::output::manifest::{LinkManifest, RunManifest};
 
+use super::clock::{RunStart, rfc3339};
 use super::exit::Exit;
 use super::ui;
 
@@ -172,7 +171,8 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         args.dir.join("calls").display(),
         args.dir.display()
     );
-    let run_id = link_run_id();
+    let start = RunStart::now();
+    let run_id = start.run_id("link");
     let report = on_threads(thread_count(args.jobs), || {
         link_dataset_in_shards(
             &args.dir,
@@ -183,11 +183,29 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         )
     })?
     .with_context(|| format!("linking the calls in {}", args.dir.display()))?;
+    let manifest = LinkManifest {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: fcrscan::output::manifest::schema_version().to_string(),
+        run_id,
+        command: "link",
+        started_at: start.started_at(),
+        settings: settings(&report, &cfg),
+        calls_linked: report.calls_linked,
+        partitions_rewritten: report.partitions_rewritten.iter().cloned().collect(),
+        fcr_counts: report.rewritten,
+        rows_written: report.rows_written.clone(),
+        rows_replaced: report.rows_replaced.clone(),
+        timings_ms: [("link".to_string(), report.elapsed_ms)].into(),
+    };
+    let manifest_path = manifest
+        .write(&args.dir)
+        .context("writing the run manifest")?;
     if !args.quiet {
         eprintln!(
-            "fcrscan: {} Output: {}.",
+            "fcrscan: {} Output: {} (manifest {}).",
             summary(&report, &cfg),
-            ui::sanitize(&args.dir.display().to_string())
+            ui::sanitize(&args.dir.display().to_string()),
+            ui::sanitize(&manifest_path.display().to_string())
         );
     }
     Ok(Exit::Clean)
@@ -214,35 +232,7 @@ pub fn after_scan(
 /// Records the linking run in a scan's manifest: the options under `settings`, rows under
 /// `rows_written` / `rows_replaced`, and the time under `timings_ms.link`.
 pub fn record(report: &LinkReport, cfg: &LinkConfig, manifest: &mut RunManifest) {
-    let settings = [
-        ("window", format_duration_s(cfg.window_s)),
-        ("transfer_gap", format_duration_s(cfg.transfer_gap_s)),
-        ("same_channel", cfg.same_channel.to_string()),
-        ("same_issue", cfg.same_issue.to_string()),
-    ];
-    for (key, value) in settings {
-        manifest.settings.insert(key.to_string(), value);
-    }
-    if let Some(end) = report.data_end_us {
-        manifest
-            .settings
-            .insert("link_data_end".to_string(), rfc3339(end));
-    }
-    if let Some(reason) = &report.full_relink {
-        manifest
-            .settings
-            .insert("link_full_relink".to_string(), reason.to_string());
-    }
-    if let Some(from) = &report.history_from {
-        manifest
-            .settings
-            .insert("link_history_from".to_string(), from.clone());
-    }
-    if let Some(from) = &report.recomputed_from {
-        manifest
-            .settings
-            .insert("link_recomputed_from".to_string(), from.clone());
-    }
+    manifest.settings.extend(settings(report, cfg));
     for (table, rows) in &report.rows_written {
         manifest.rows_written.insert(table.clone(), *rows);
     }
@@ -252,6 +242,35 @@ pub fn record(report: &LinkReport, cfg: &LinkConfig, manifest: &mut RunManifest)
     manifest
         .timings_ms
         .insert("link".to_string(), report.elapsed_ms);
+}
+
+/// The linking options and what the link step found, as a manifest's `settings`: the same
+/// keys in a scan's manifest and in `fcrscan link`'s.
+fn settings(report: &LinkReport, cfg: &LinkConfig) -> BTreeMap<String, String> {
+    let mut settings: BTreeMap<String, String> = [
+        ("window", format_duration_s(cfg.window_s)),
+        ("transfer_gap", format_duration_s(cfg.transfer_gap_s)),
+        ("same_channel", cfg.same_channel.to_string()),
+        ("same_issue", cfg.same_issue.to_string()),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), value))
+    .collect();
+    let found = [
+        ("link_data_end", report.data_end_us.map(rfc3339)),
+        (
+            "link_full_relink",
+            report.full_relink.as_ref().map(ToString::to_string),
+        ),
+        ("link_history_from", report.history_from.clone()),
+        ("link_recomputed_from", report.recomputed_from.clone()),
+    ];
+    for (key, value) in found {
+        if let Some(value) = value {
+            settings.insert(key.to_string(), value);
+        }
+    }
+    settings
 }
 
 /// One or two sentences for the end-of-run summary.
@@ -282,30 +301,6 @@ pub fn summary(report: &LinkReport, cfg: &LinkConfig) -> String {
         ));
     }
     s
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` of a timestamp in µs.
-fn rfc3339(us: i64) -> String {
-    let secs = us.div_euclid(1_000_000);
-    let tod = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        utc_date(us),
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60
-    )
-}
-
-/// A run id for `fcrscan link`, in the form of a scan's: `20261123T101500Z-link3fa9c1`.
-fn link_run_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let us = i64::try_from(now.as_micros()).unwrap_or(i64::MAX);
-    let stamp = rfc3339(us).replace(['-', ':'], "");
-    let salt = (now.subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xff_ffff;
-    format!("{stamp}-link{salt:06x}")
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The command line: clap types (one file per subcommand), exit codes, progress and messages.
 //! The only module that prints to a terminal or knows exit codes.
 
+pub mod clock;
 pub mod exit;
 pub mod formats;
 pub mod link;

@@ -2,18 +2,18 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use fcrscan::ingest::time::utc_date;
 use fcrscan::lexicon::Lexicon;
 use fcrscan::output::manifest::{LexiconInfo, RunManifest};
 use fcrscan::output::rows::TranscriptPolicy;
 use fcrscan::pipeline::{Progress, ScanOptions, run_scan};
 use fcrscan::scan::Scanner;
 
+use super::clock::RunStart;
 use super::exit::Exit;
 use super::ui::{self, ProgressView};
 
@@ -108,7 +108,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let speaker_labels = lexicon.speaker_labels.clone();
     let mut scanner = Scanner::new(lexicon).context("compiling the lexicon")?;
     let jobs = super::link::thread_count(args.jobs);
-    let run_id = new_run_id();
+    let start = RunStart::now();
+    let run_id = start.run_id("");
     let mut options = ScanOptions::new(jobs, run_id.clone());
     options.transcripts = match args.transcripts {
         Transcripts::Flagged => TranscriptPolicy::Flagged,
@@ -153,7 +154,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         schema_version: fcrscan::output::manifest::schema_version().to_string(),
         run_id: run_id.clone(),
-        started_at: started_at_rfc3339(),
+        started_at: start.started_at(),
         lexicon: LexiconInfo {
             source: lexicon_source,
             fingerprint: scanner.fingerprint.clone(),
@@ -274,37 +275,4 @@ fn summary(
         manifest.display()
     ));
     s
-}
-
-/// A run id that sorts by time and is unique enough for one output directory:
-/// `20261123T101500Z-3fa9c1`.
-fn new_run_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs() as i64;
-    let date = utc_date(secs * 1_000_000).replace('-', "");
-    let tod = secs.rem_euclid(86_400);
-    let salt = (now.subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xff_ffff;
-    format!(
-        "{date}T{:02}{:02}{:02}Z-{salt:06x}",
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60
-    )
-}
-
-fn started_at_rfc3339() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as i64;
-    let tod = now.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        utc_date(now * 1_000_000),
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60
-    )
 }

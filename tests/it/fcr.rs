@@ -13,7 +13,9 @@ use std::process::Output;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::util::{Row, Value, Workspace, by_call_id, manifest, read_table, repo, stderr};
+use crate::util::{
+    Row, Value, Workspace, by_call_id, file_run_ids, manifest, read_table, repo, stderr,
+};
 
 /// The fixture file `name` under tests/data/fcr.
 fn fixture(name: &str) -> String {
@@ -708,6 +710,59 @@ fn changing_the_window_relinks_everything_once() {
         "{message}"
     );
     assert_contacts(&out, &WORKED_EXAMPLE);
+}
+
+#[test]
+fn a_relink_leaves_a_manifest_of_its_options_and_of_what_it_rewrote() {
+    let ws = Workspace::new();
+    let out = ws.path("out");
+    scan_quietly(&ws, "out", &["night1.jsonl", "night2.jsonl"]);
+    let o = ws.run(&["link", "out", "--window", "3d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = run_manifest(&ws, &o);
+    assert_eq!(m["command"], "link");
+    let run_id = m["run_id"].as_str().unwrap();
+    assert!(run_id.contains("-link"), "{run_id}");
+    // The options the contacts and fcr tables now follow, not the scan's 7 days.
+    assert_eq!(m["settings"]["window"], "3d");
+    assert_eq!(m["settings"]["transfer_gap"], "15m");
+    assert_eq!(m["settings"]["link_full_relink"], "requested");
+
+    // What it says it did is what the tables hold.
+    let calls = read_table(&out, "calls").len() as u64;
+    let contacts = read_table(&out, "contacts");
+    let fcr_rows = read_table(&out, "fcr").len() as u64;
+    assert_eq!(m["calls_linked"], calls);
+    assert_eq!(m["rows_written"]["contacts"], contacts.len() as u64);
+    assert_eq!(m["rows_written"]["fcr"], fcr_rows);
+    let counts = &m["fcr_counts"];
+    assert_eq!(counts["contacts"], calls);
+    let first_contacts: Vec<&Row> = contacts
+        .iter()
+        .filter(|r| r["prev_call_id"] == Value::Null && r["outcome"].str() != "no_customer_id")
+        .collect();
+    assert_eq!(counts["first_contacts"], first_contacts.len() as u64);
+    for name in ["resolved", "unresolved", "censored"] {
+        let n = first_contacts
+            .iter()
+            .filter(|r| r["outcome"].str() == name)
+            .count();
+        assert_eq!(counts[name], n as u64, "{name}");
+    }
+    let mut dates: Vec<String> = std::fs::read_dir(out.join("contacts"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().replace("call_date=", ""))
+        .collect();
+    dates.sort();
+    assert_eq!(m["partitions_rewritten"], serde_json::json!(dates));
+    // Every contacts file was written by this run.
+    for date in &dates {
+        let partition = out.join("contacts").join(format!("call_date={date}"));
+        for (file, id) in file_run_ids(&partition) {
+            assert_eq!(id, run_id, "{date}/{file}");
+        }
+    }
 }
 
 #[test]

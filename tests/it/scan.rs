@@ -1,8 +1,6 @@
 //! `fcrscan scan` end to end on small fixtures: layout, values read back with arrow.
 
-use std::collections::BTreeMap;
-
-use crate::util::{Workspace, by_call_id, manifest, read_table};
+use crate::util::{Workspace, by_call_id, file_run_ids, manifest, read_table};
 
 const LEXICON: &str = "phrase\tcategory\tlanguage\n\
 i called last week\trepeat_contact\ten\n\
@@ -183,26 +181,6 @@ fn rescanning_replaces_rows_instead_of_duplicating_them() {
         turns.iter().all(|t| t["call_id"].str() != "a1"),
         "a1 is no longer flagged"
     );
-}
-
-/// The run id each Parquet file of one partition was written by (from its footer), by file
-/// name.
-fn file_run_ids(partition: &std::path::Path) -> BTreeMap<String, String> {
-    std::fs::read_dir(partition)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            let file = std::fs::File::open(e.path()).unwrap();
-            let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
-            let run_id = parquet::file::reader::FileReader::metadata(&reader)
-                .file_metadata()
-                .key_value_metadata()
-                .and_then(|kvs| kvs.iter().find(|kv| kv.key == "fcrscan.run_id"))
-                .and_then(|kv| kv.value.clone())
-                .expect("a run id");
-            (e.file_name().to_string_lossy().into_owned(), run_id)
-        })
-        .collect()
 }
 
 /// Runs `fcrscan scan <input> --out out` in `ws` and returns the manifest it wrote.

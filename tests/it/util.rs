@@ -192,3 +192,23 @@ pub fn manifest(out: &Path) -> serde_json::Value {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The run id each Parquet file of one partition was written by (from its footer), by file
+/// name.
+pub fn file_run_ids(partition: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(partition)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let file = std::fs::File::open(e.path()).unwrap();
+            let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+            let run_id = parquet::file::reader::FileReader::metadata(&reader)
+                .file_metadata()
+                .key_value_metadata()
+                .and_then(|kvs| kvs.iter().find(|kv| kv.key == "fcrscan.run_id"))
+                .and_then(|kv| kv.value.clone())
+                .expect("a run id");
+            (e.file_name().to_string_lossy().into_owned(), run_id)
+        })
+        .collect()
+}
