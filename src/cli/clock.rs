@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use fcrscan::ingest::time::utc_date;
+use fcrscan::ingest::time::{utc_date, utc_time_of_day};
 
 /// The moment a run started, with a salt that tells apart runs started in the same second.
 #[derive(Clone, Copy, Debug)]
@@ -41,15 +41,8 @@ impl RunStart {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of a timestamp in µs since the epoch.
 pub fn rfc3339(us: i64) -> String {
-    let secs = us.div_euclid(1_000_000);
-    let tod = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        utc_date(us),
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60
-    )
+    let (h, m, s) = utc_time_of_day(us);
+    format!("{}T{h:02}:{m:02}:{s:02}Z", utc_date(us))
 }
 
 #[cfg(test)]

@@ -640,15 +640,11 @@ fn cell_string(col: &dyn arrow_array::Array, i: usize) -> String {
 }
 
 fn rfc3339_from_us(us: i64) -> String {
-    let secs = us.div_euclid(1_000_000);
     let micros = us.rem_euclid(1_000_000);
-    let tod = secs.rem_euclid(86_400);
+    let (h, m, s) = super::time::utc_time_of_day(us);
     format!(
-        "{}T{:02}:{:02}:{:02}.{micros:06}Z",
-        super::time::utc_date(us),
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60
+        "{}T{h:02}:{m:02}:{s:02}.{micros:06}Z",
+        super::time::utc_date(us)
     )
 }
 

@@ -72,6 +72,12 @@ pub fn utc_date(us: i64) -> String {
     date_of_day(us.div_euclid(DAY_US))
 }
 
+/// Hours, minutes and seconds into the UTC day of a timestamp in µs since the epoch.
+pub fn utc_time_of_day(us: i64) -> (i64, i64, i64) {
+    let tod = us.div_euclid(1_000_000).rem_euclid(86_400);
+    (tod / 3600, tod / 60 % 60, tod % 60)
+}
+
 /// The calendar date `YYYY-MM-DD` of a day number (days since 1970-01-01).
 pub fn date_of_day(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);

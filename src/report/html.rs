@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::aggregate::fcr::{FcrCounts, Rate, UNKNOWN_DATE};
-use crate::ingest::time::utc_date;
+use crate::ingest::time::{utc_date, utc_time_of_day};
 
 use super::redact::{Segment, clean, redact_text};
 use super::review::{CallView, Excerpt, PhraseCount, Review, call_rates};
@@ -256,14 +256,8 @@ struct Facets {
 
 /// `2026-11-02 09:14 UTC`.
 fn format_time(us: i64) -> String {
-    let secs = us.div_euclid(1_000_000);
-    let tod = secs.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02} UTC",
-        utc_date(us),
-        tod / 3600,
-        tod / 60 % 60
-    )
+    let (h, m, _) = utc_time_of_day(us);
+    format!("{} {h:02}:{m:02} UTC", utc_date(us))
 }
 
 /// Order of the category filter: the cue categories first, then topics by name.
