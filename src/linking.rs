@@ -214,7 +214,9 @@ impl Plan {
 
     /// The incremental plan after a scan that wrote `scanned`.
     fn incremental(scanned: &BTreeSet<String>, calls: &Partitions, cfg: &LinkConfig) -> Plan {
-        let unknown = scanned.contains(UNKNOWN_DATE) && calls.unknown;
+        // Also when the calls' `unknown` partition is gone: its last calls were scanned again
+        // with a start time, and their contacts rows there must go too.
+        let unknown = scanned.contains(UNKNOWN_DATE);
         let touched: BTreeSet<&String> = scanned
             .iter()
             .filter(|d| calls.dated.contains(*d) && date_start_us(d).is_some())

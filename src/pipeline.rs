@@ -30,6 +30,7 @@ use std::thread;
 use std::time::Instant;
 
 use crate::aggregate::RunCounts;
+use crate::aggregate::fcr::UNKNOWN_DATE;
 use crate::ingest::vendor::channels::{
     ChannelGroup, WorkItem, group_channel_files, merge_channels,
 };
@@ -100,7 +101,8 @@ pub struct ScanReport {
     pub rows_written: std::collections::BTreeMap<String, u64>,
     /// Rows of earlier runs replaced, per table.
     pub rows_replaced: std::collections::BTreeMap<String, u64>,
-    /// Partitions (call dates) this run wrote.
+    /// Partitions (call dates) this run wrote, and `unknown` when calls of this run left it
+    /// (scanned again with a start time): the partitions whose contacts the link step redoes.
     pub call_dates: std::collections::BTreeSet<String>,
     /// Wall time per stage in ms.
     pub timings_ms: std::collections::BTreeMap<String, u64>,
@@ -386,7 +388,12 @@ pub fn run_scan(
         .map(|(k, v)| (k.to_string(), *v))
         .collect();
     // Partitions are carried over in parallel, on the scan's workers (idle by now).
-    let dropped = pool.install(|| written.staged.commit(&SCAN_TABLES, &replacement))?;
+    let committed = pool.install(|| written.staged.commit(&SCAN_TABLES, &replacement))?;
+    let mut call_dates = written.call_dates;
+    if committed.undated_replaced {
+        // Calls left `unknown`: its contacts are linked again like the dates written.
+        call_dates.insert(UNKNOWN_DATE.to_string());
+    }
     timings.insert(
         "commit".to_string(),
         commit_started.elapsed().as_millis() as u64,
@@ -396,11 +403,12 @@ pub fn run_scan(
         counts,
         first_rejects: written.first_rejects,
         rows_written,
-        rows_replaced: dropped
+        rows_replaced: committed
+            .dropped
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
-        call_dates: written.call_dates,
+        call_dates,
         timings_ms: timings,
     })
 }

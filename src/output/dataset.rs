@@ -11,8 +11,9 @@
 //!   leaves no `.parquet` under a final name; a crash between the two renames is repaired by the
 //!   next run ([`recover`]).
 //! - **Keyed by call.** A call seen again (a re-run, a corrected transcript) replaces its earlier
-//!   rows in every partitioned table of the partitions the run touches; rejects are replaced by
-//!   source file. Re-running a night therefore never duplicates rows.
+//!   rows in every partitioned table of the partitions the run touches, and of `unknown` (a
+//!   call first scanned without a start time); rejects are replaced by source file. Re-running
+//!   a night therefore never duplicates rows.
 //! - **Bounded memory.** Rows are buffered per (table, partition) in Arrow builders until a
 //!   part has a row group's worth ([`ROW_GROUP_ROWS`] rows or [`ROW_GROUP_BYTES`]); when the
 //!   rows buffered in all builders pass [`OPEN_BUFFER_BUDGET`], the largest are spilled to disk
@@ -42,6 +43,7 @@ use super::batch::BatchBuilder;
 use super::id_set::IdSet;
 use super::schema::{ColType, SCHEMA_VERSION, Table};
 use super::spill::Spill;
+use crate::aggregate::fcr::UNKNOWN_DATE;
 
 /// Rows per record batch when reading Parquet back (carry-over, history).
 pub const BATCH_ROWS: usize = 8192;
@@ -933,15 +935,25 @@ pub struct Replacement {
     pub call_dates: BTreeSet<String>,
 }
 
+/// What a commit did to earlier rows.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Rows of earlier runs dropped, per table.
+    pub dropped: BTreeMap<&'static str, u64>,
+    /// Whether calls were dropped from the `unknown` partition though this run wrote none there
+    /// (they were scanned again with a start time): its contacts must be linked again.
+    pub undated_replaced: bool,
+}
+
 impl StagedRun {
     /// Moves the run into place: for each table, every partition in `replace.call_dates` (and
     /// the unpartitioned tables) is rebuilt from this run's rows plus the earlier rows not
-    /// replaced, then swapped in. Returns the rows dropped from earlier runs, per table.
+    /// replaced, then swapped in; so is the `unknown` partition when it held calls of this run.
     pub fn commit(
         self,
         tables: &[&'static Table],
         replace: &Replacement,
-    ) -> Result<BTreeMap<&'static str, u64>, OutputError> {
+    ) -> Result<Committed, OutputError> {
         let trash = self.root.join("_trash").join(&self.run_id);
         let mut touched: Vec<(&'static Table, Option<String>)> = Vec::new();
         for &table in tables {
@@ -954,6 +966,26 @@ impl StagedRun {
                 touched.push((table, None));
             }
         }
+        // A call scanned without a start time is in `unknown`; scanned again with one (its
+        // metadata came a night later), it lands in its date, and its rows in `unknown` are
+        // earlier rows of the same call like any other. That partition is checked whenever
+        // this run wrote nothing there: reading its files' call_id columns, and rebuilding it
+        // only when one of them holds a call of this run.
+        let is_unknown = |p: &Option<String>| p.as_deref() == Some(UNKNOWN_DATE);
+        let undated: Vec<&'static str> = tables
+            .iter()
+            .filter(|t| t.partitioned)
+            .filter(|t| {
+                !touched
+                    .iter()
+                    .any(|(u, p)| u.name == t.name && is_unknown(p))
+            })
+            .filter(|t| partition_dir(&self.root, t, Some(UNKNOWN_DATE)).exists())
+            .map(|t| t.name)
+            .collect();
+        for &table in tables.iter().filter(|t| undated.contains(&t.name)) {
+            touched.push((table, Some(UNKNOWN_DATE.to_string())));
+        }
         // Each partition's earlier rows are carried over on its own (on the caller's pool):
         // they read and write only that partition's files.
         let dropped_per_partition: Vec<u64> = touched
@@ -964,11 +996,19 @@ impl StagedRun {
                 self.carry_over(table, &live, &staged, replace)
             })
             .collect::<Result<_, _>>()?;
-        let mut dropped = BTreeMap::new();
+        let mut committed = Committed::default();
         for ((table, partition), n) in touched.iter().zip(dropped_per_partition) {
-            *dropped.entry(table.name).or_default() += n;
+            *committed.dropped.entry(table.name).or_default() += n;
             let staged = partition_dir(&self.staging, table, partition.as_deref());
             let live = partition_dir(&self.root, table, partition.as_deref());
+            if is_unknown(partition) && undated.contains(&table.name) {
+                if n == 0 {
+                    // Nothing of this run there: the partition stays as it is.
+                    remove_dir_if_exists(&staged)?;
+                    continue;
+                }
+                committed.undated_replaced = true;
+            }
             if live.exists() {
                 // Replaced whole, or every earlier row of it was replaced and this run wrote
                 // none.
@@ -982,7 +1022,7 @@ impl StagedRun {
         remove_dir_if_exists(&self.staging)?;
         remove_empty(&self.root.join("_trash"));
         remove_empty(&self.root.join("_staging"));
-        Ok(dropped)
+        Ok(committed)
     }
 
     /// Carries the rows of `live`'s files that this run does not replace over into `staged`,

@@ -205,6 +205,96 @@ fn scan_again(ws: &Workspace, input: &[&str]) -> serde_json::Value {
 }
 
 #[test]
+fn a_call_scanned_again_with_its_start_time_leaves_the_unknown_partition() {
+    // A night's transcripts came without their metadata: u1 and u2 have no start time, so their
+    // rows go to call_date=unknown. The metadata of u1 arrives the next night.
+    let ws = Workspace::new();
+    ws.write("lex.tsv", LEXICON);
+    ws.write(
+        "night/calls.jsonl",
+        concat!(
+            r#"{"call_id":"u1","customer_id":"c1","language":"en","turns":[{"speaker":"customer","text":"I called last week and I am frustrated"}]}"#,
+            "\n",
+            r#"{"call_id":"u2","customer_id":"c2","language":"en","turns":[{"speaker":"customer","text":"I already called"}]}"#,
+            "\n",
+            r#"{"call_id":"d1","customer_id":"c3","language":"en","started_at":"2026-11-02T08:00:00Z","turns":[{"speaker":"customer","text":"thank you"}]}"#,
+            "\n"
+        ),
+    );
+    let m = scan_again(&ws, &["night"]);
+    assert_eq!(m["rows_written"]["calls"], 3);
+    let out = ws.path("out");
+    let hits_of = |id: &str| {
+        read_table(&out, "hits")
+            .into_iter()
+            .filter(|r| r["call_id"].str() == id)
+            .map(|r| r["call_date"].str().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hits_of("u1"), ["unknown", "unknown"]);
+
+    ws.write(
+        "late/u1.jsonl",
+        r#"{"call_id":"u1","customer_id":"c1","language":"en","started_at":"2026-11-03T09:00:00Z","turns":[{"speaker":"customer","text":"I called last week and I am frustrated"}]}"#,
+    );
+    let m = scan_again(&ws, &["late"]);
+    // u1 moved to its date: its calls and hits rows in `unknown` are gone, u2's stay.
+    assert_eq!(m["rows_replaced"]["calls"], 1, "{m}");
+    assert_eq!(m["rows_replaced"]["hits"], 2, "{m}");
+    let dates = |table: &str| -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = read_table(&out, table)
+            .into_iter()
+            .map(|r| {
+                (
+                    r["call_id"].str().to_string(),
+                    r["call_date"].str().to_string(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let expected = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let one_each = expected(&[
+        ("d1", "2026-11-02"),
+        ("u1", "2026-11-03"),
+        ("u2", "unknown"),
+    ]);
+    assert_eq!(dates("calls"), one_each);
+    assert_eq!(hits_of("u1"), ["2026-11-03", "2026-11-03"]);
+    // The link step rewrote the unknown partition of contacts too: one row per call.
+    assert_eq!(dates("contacts"), one_each);
+
+    // u2's metadata arrives: the unknown partitions go.
+    ws.write(
+        "later/u2.jsonl",
+        r#"{"call_id":"u2","customer_id":"c2","language":"en","started_at":"2026-11-03T10:00:00Z","turns":[{"speaker":"customer","text":"I already called"}]}"#,
+    );
+    scan_again(&ws, &["later"]);
+    for table in ["calls", "hits", "contacts"] {
+        assert!(
+            !out.join(table).join("call_date=unknown").exists(),
+            "{table}: {:?}",
+            dates(table)
+        );
+    }
+    assert_eq!(
+        dates("calls"),
+        expected(&[
+            ("d1", "2026-11-02"),
+            ("u1", "2026-11-03"),
+            ("u2", "2026-11-03")
+        ])
+    );
+    assert_eq!(dates("contacts"), dates("calls"));
+}
+
+#[test]
 fn earlier_files_are_kept_whole_rewritten_or_dropped_by_what_a_rescan_replaces() {
     let (ws, out) = scan_fixture();
     assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
