@@ -49,8 +49,18 @@ pub struct Scanner {
 impl Scanner {
     /// Compiles `lexicon`.
     pub fn new(lexicon: Lexicon) -> Result<Scanner, MatcherError> {
-        let matcher = Matcher::new(&lexicon)?;
-        let fingerprint = lexicon.fingerprint();
+        // Each sorts every phrase (26,000 in the default lexicons): side by side, a one-call
+        // scan starts about 5 ms sooner. A scoped thread rather than rayon's global pool, which
+        // would start a thread per core that the scan, on its own pool, never uses.
+        let (matcher, fingerprint) = std::thread::scope(|scope| {
+            let fingerprint = scope.spawn(|| lexicon.fingerprint());
+            let matcher = Matcher::new(&lexicon);
+            (
+                matcher,
+                fingerprint.join().expect("fingerprinting does not panic"),
+            )
+        });
+        let matcher = matcher?;
         Ok(Scanner {
             lexicon,
             matcher,

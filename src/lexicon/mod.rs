@@ -22,6 +22,7 @@ pub use language::{LANGUAGES, Lang};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::model::Speaker;
 use crate::normalize;
@@ -150,8 +151,9 @@ pub struct Phrase {
 /// Where a lexicon line came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
-    /// The file (relative to the lexicon root for directories).
-    pub file: String,
+    /// The file (relative to the lexicon root for directories): shared by the file's phrases,
+    /// one allocation per file rather than per phrase.
+    pub file: Arc<str>,
     /// 1-based line number.
     pub line: usize,
 }

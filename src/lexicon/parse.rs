@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{Category, Lang, Lexicon, LexiconError, Origin, SpeakerLabel, SpeakerRule};
 use crate::model::Speaker;
@@ -16,7 +17,7 @@ impl Problems {
     fn hard(&mut self, file: &str, line: usize, reason: impl Into<String>) {
         self.hard.push((
             Origin {
-                file: file.to_string(),
+                file: file.into(),
                 line,
             },
             reason.into(),
@@ -119,6 +120,7 @@ fn parse_file(path: &str, text: &str, lex: &mut Lexicon, problems: &mut Problems
         ));
         return;
     };
+    let file: Arc<str> = path.into();
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
         let Some(entry) = entry_of(line) else {
@@ -129,7 +131,7 @@ fn parse_file(path: &str, text: &str, lex: &mut Lexicon, problems: &mut Problems
             continue;
         }
         let origin = Origin {
-            file: path.to_string(),
+            file: Arc::clone(&file),
             line: line_no,
         };
         let (phrase, vetoes) = if category == Category::Exclusion {

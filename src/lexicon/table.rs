@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{Lang, Lexicon, LexiconError, Origin};
 
@@ -23,7 +24,7 @@ pub(super) fn from_table(path: &Path) -> Result<Lexicon, LexiconError> {
 fn parse_table(file: &str, text: &str, is_csv: bool) -> Result<Lexicon, LexiconError> {
     let invalid = |line: usize, reason: String| LexiconError::Invalid {
         origin: Origin {
-            file: file.to_string(),
+            file: file.into(),
             line,
         },
         reason,
@@ -56,6 +57,7 @@ fn parse_table(file: &str, text: &str, is_csv: bool) -> Result<Lexicon, LexiconE
         ));
     };
     let mut lex = Lexicon::default();
+    let shared_file: Arc<str> = file.into();
     for (n, line) in lines {
         let fields = split_row(line, is_csv);
         let field = |i: usize| fields.get(i).map(|s| s.trim()).unwrap_or("");
@@ -74,7 +76,7 @@ fn parse_table(file: &str, text: &str, is_csv: bool) -> Result<Lexicon, LexiconE
             ));
         };
         let origin = Origin {
-            file: file.to_string(),
+            file: Arc::clone(&shared_file),
             line: n + 1,
         };
         if !lex.push(phrase, cat, lang, None, origin) {
