@@ -409,6 +409,10 @@ pub struct DatasetWriter {
 
 impl DatasetWriter {
     /// Prepares `root/_staging/<run_id>/`, repairing what an earlier crashed run left.
+    ///
+    /// `props` come from [`writer_properties`]: each table's files are written with its
+    /// settings for that table's columns and its metadata (`table_properties`), so settings
+    /// made on `props` otherwise are not carried over to them.
     pub fn create(
         root: &Path,
         run_id: &str,
