@@ -173,7 +173,8 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
     );
     let start = RunStart::now();
     let run_id = start.run_id("link");
-    let report = on_threads(thread_count(args.jobs), || {
+    let jobs = thread_count(args.jobs);
+    let report = on_threads(jobs, || {
         link_dataset_in_shards(
             &args.dir,
             &cfg,
@@ -189,7 +190,11 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         run_id,
         command: "link",
         started_at: start.started_at(),
-        settings: settings(&report, &cfg),
+        settings: {
+            let mut settings = settings(&report, &cfg);
+            settings.insert("jobs".to_string(), jobs.to_string());
+            settings
+        },
         calls_linked: report.calls_linked,
         partitions_rewritten: report.partitions_rewritten.iter().cloned().collect(),
         fcr_counts: report.rewritten,

@@ -727,6 +727,11 @@ fn a_relink_leaves_a_manifest_of_its_options_and_of_what_it_rewrote() {
     assert_eq!(m["settings"]["window"], "3d");
     assert_eq!(m["settings"]["transfer_gap"], "15m");
     assert_eq!(m["settings"]["link_full_relink"], "requested");
+    assert!(
+        m["settings"]["jobs"]
+            .as_str()
+            .is_some_and(|j| j.parse::<usize>().unwrap() >= 1)
+    );
 
     // What it says it did is what the tables hold.
     let calls = read_table(&out, "calls").len() as u64;
