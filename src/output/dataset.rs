@@ -41,7 +41,7 @@ use rayon::prelude::*;
 
 use super::batch::BatchBuilder;
 use super::id_set::IdSet;
-use super::schema::{ColType, SCHEMA_VERSION, Table};
+use super::schema::{CALLS, ColType, SCHEMA_VERSION, Table};
 use super::spill::Spill;
 use crate::aggregate::fcr::UNKNOWN_DATE;
 
@@ -972,23 +972,22 @@ impl StagedRun {
         }
         // A call scanned without a start time is in `unknown`; scanned again with one (its
         // metadata came a night later), it lands in its date, and its rows in `unknown` are
-        // earlier rows of the same call like any other. That partition is checked whenever
-        // this run wrote nothing there: reading its files' call_id columns, and rebuilding it
-        // only when one of them holds a call of this run.
-        let is_unknown = |p: &Option<String>| p.as_deref() == Some(UNKNOWN_DATE);
-        let undated: Vec<&'static str> = tables
-            .iter()
-            .filter(|t| t.partitioned)
-            .filter(|t| {
-                !touched
+        // earlier rows of the same call like any other. When this run wrote nothing there, the
+        // calls table's `unknown` files are checked (their call_id column alone), and only if
+        // they hold a call of this run is `unknown` rebuilt in every table, like the dates.
+        let undated_replaced = !replace.call_dates.contains(UNKNOWN_DATE)
+            && tables.iter().any(|t| t.name == CALLS.name)
+            && self.undated_calls_replaced(replace)?;
+        if undated_replaced {
+            for &table in tables.iter().filter(|t| t.partitioned) {
+                let unknown = Some(UNKNOWN_DATE.to_string());
+                if !touched
                     .iter()
-                    .any(|(u, p)| u.name == t.name && is_unknown(p))
-            })
-            .filter(|t| partition_dir(&self.root, t, Some(UNKNOWN_DATE)).exists())
-            .map(|t| t.name)
-            .collect();
-        for &table in tables.iter().filter(|t| undated.contains(&t.name)) {
-            touched.push((table, Some(UNKNOWN_DATE.to_string())));
+                    .any(|(t, p)| t.name == table.name && *p == unknown)
+                {
+                    touched.push((table, unknown));
+                }
+            }
         }
         // Each partition's earlier rows are carried over on its own (on the caller's pool):
         // they read and write only that partition's files.
@@ -1000,19 +999,14 @@ impl StagedRun {
                 self.carry_over(table, &live, &staged, replace)
             })
             .collect::<Result<_, _>>()?;
-        let mut committed = Committed::default();
+        let mut committed = Committed {
+            undated_replaced,
+            ..Committed::default()
+        };
         for ((table, partition), n) in touched.iter().zip(dropped_per_partition) {
             *committed.dropped.entry(table.name).or_default() += n;
             let staged = partition_dir(&self.staging, table, partition.as_deref());
             let live = partition_dir(&self.root, table, partition.as_deref());
-            if is_unknown(partition) && undated.contains(&table.name) {
-                if n == 0 {
-                    // Nothing of this run there: the partition stays as it is.
-                    remove_dir_if_exists(&staged)?;
-                    continue;
-                }
-                committed.undated_replaced = true;
-            }
             if live.exists() {
                 // Replaced whole, or every earlier row of it was replaced and this run wrote
                 // none.
@@ -1027,6 +1021,25 @@ impl StagedRun {
         remove_empty(&self.root.join("_trash"));
         remove_empty(&self.root.join("_staging"));
         Ok(committed)
+    }
+
+    /// Whether the calls table's `unknown` partition holds a call of this run, from its files'
+    /// `call_id` columns.
+    fn undated_calls_replaced(&self, replace: &Replacement) -> Result<bool, OutputError> {
+        let dir = partition_dir(&self.root, &CALLS, Some(UNKNOWN_DATE));
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(false);
+        };
+        for file in entries.flatten().map(|e| e.path()) {
+            if file.extension().is_some_and(|e| e == "parquet") {
+                let (_, replaced) =
+                    count_replaced(&file, "call_id", &|id| replace.call_ids.contains(id))?;
+                if replaced > 0 {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// Carries the rows of `live`'s files that this run does not replace over into `staged`,
