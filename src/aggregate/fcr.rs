@@ -143,9 +143,13 @@ impl FcrCounts {
     }
 }
 
-impl AddAssign for FcrCounts {
-    fn add_assign(&mut self, other: FcrCounts) {
-        // Destructured so that a new field cannot be forgotten here.
+/// How many counts an [`FcrCounts`] holds: the length of [`FcrCounts::to_array`].
+pub(crate) const COUNT_FIELDS: usize = 10;
+
+impl FcrCounts {
+    /// The counts in field order, for code that treats them alike (sums, compact storage in
+    /// [`crate::aggregate::cells`]). Destructured so that a new field cannot be forgotten.
+    pub(crate) fn to_array(self) -> [u64; COUNT_FIELDS] {
         let FcrCounts {
             contacts,
             first_contacts,
@@ -157,17 +161,57 @@ impl AddAssign for FcrCounts {
             negative_calls,
             resolved_combined,
             unresolved_combined,
-        } = other;
-        self.contacts += contacts;
-        self.first_contacts += first_contacts;
-        self.resolved += resolved;
-        self.unresolved += unresolved;
-        self.censored += censored;
-        self.phrase_repeats += phrase_repeats;
-        self.escalations += escalations;
-        self.negative_calls += negative_calls;
-        self.resolved_combined += resolved_combined;
-        self.unresolved_combined += unresolved_combined;
+        } = self;
+        [
+            contacts,
+            first_contacts,
+            resolved,
+            unresolved,
+            censored,
+            phrase_repeats,
+            escalations,
+            negative_calls,
+            resolved_combined,
+            unresolved_combined,
+        ]
+    }
+
+    /// The counts of [`FcrCounts::to_array`], back in their fields.
+    pub(crate) fn from_array(counts: [u64; COUNT_FIELDS]) -> FcrCounts {
+        let [
+            contacts,
+            first_contacts,
+            resolved,
+            unresolved,
+            censored,
+            phrase_repeats,
+            escalations,
+            negative_calls,
+            resolved_combined,
+            unresolved_combined,
+        ] = counts;
+        FcrCounts {
+            contacts,
+            first_contacts,
+            resolved,
+            unresolved,
+            censored,
+            phrase_repeats,
+            escalations,
+            negative_calls,
+            resolved_combined,
+            unresolved_combined,
+        }
+    }
+}
+
+impl AddAssign for FcrCounts {
+    fn add_assign(&mut self, other: FcrCounts) {
+        let mut sum = self.to_array();
+        for (sum, count) in sum.iter_mut().zip(other.to_array()) {
+            *sum += count;
+        }
+        *self = FcrCounts::from_array(sum);
     }
 }
 
@@ -379,6 +423,19 @@ mod tests {
             && (got.1 - want.1).abs() < 5e-5
             && (got.2 - want.2).abs() < 5e-5;
         assert!(close, "got {got:?}, want {want:?}");
+    }
+
+    /// The array form keeps every count in its field, and sums add field by field.
+    #[test]
+    fn counts_go_to_an_array_and_back_in_field_order() {
+        let distinct = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        assert_eq!(counts(distinct).to_array(), distinct);
+        assert_eq!(FcrCounts::from_array(distinct), counts(distinct));
+        let tens = distinct.map(|n| n * 10);
+        assert_eq!(
+            counts(distinct) + counts(tens),
+            counts(distinct.map(|n| n * 11))
+        );
     }
 
     #[test]
