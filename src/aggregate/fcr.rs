@@ -148,59 +148,36 @@ pub(crate) const COUNT_FIELDS: usize = 10;
 
 impl FcrCounts {
     /// The counts in field order, for code that treats them alike (sums, compact storage in
-    /// [`crate::aggregate::cells`]). Destructured so that a new field cannot be forgotten.
+    /// [`crate::aggregate::cells`]). A new field cannot be forgotten: [`FcrCounts::from_array`]
+    /// would not compile without it, nor this array once [`COUNT_FIELDS`] counts it.
     pub(crate) fn to_array(self) -> [u64; COUNT_FIELDS] {
-        let FcrCounts {
-            contacts,
-            first_contacts,
-            resolved,
-            unresolved,
-            censored,
-            phrase_repeats,
-            escalations,
-            negative_calls,
-            resolved_combined,
-            unresolved_combined,
-        } = self;
         [
-            contacts,
-            first_contacts,
-            resolved,
-            unresolved,
-            censored,
-            phrase_repeats,
-            escalations,
-            negative_calls,
-            resolved_combined,
-            unresolved_combined,
+            self.contacts,
+            self.first_contacts,
+            self.resolved,
+            self.unresolved,
+            self.censored,
+            self.phrase_repeats,
+            self.escalations,
+            self.negative_calls,
+            self.resolved_combined,
+            self.unresolved_combined,
         ]
     }
 
     /// The counts of [`FcrCounts::to_array`], back in their fields.
     pub(crate) fn from_array(counts: [u64; COUNT_FIELDS]) -> FcrCounts {
-        let [
-            contacts,
-            first_contacts,
-            resolved,
-            unresolved,
-            censored,
-            phrase_repeats,
-            escalations,
-            negative_calls,
-            resolved_combined,
-            unresolved_combined,
-        ] = counts;
         FcrCounts {
-            contacts,
-            first_contacts,
-            resolved,
-            unresolved,
-            censored,
-            phrase_repeats,
-            escalations,
-            negative_calls,
-            resolved_combined,
-            unresolved_combined,
+            contacts: counts[0],
+            first_contacts: counts[1],
+            resolved: counts[2],
+            unresolved: counts[3],
+            censored: counts[4],
+            phrase_repeats: counts[5],
+            escalations: counts[6],
+            negative_calls: counts[7],
+            resolved_combined: counts[8],
+            unresolved_combined: counts[9],
         }
     }
 }
