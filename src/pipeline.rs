@@ -286,6 +286,8 @@ pub fn run_scan(
     let found = discover(inputs);
     let total: u64 = found.files.iter().map(|f| f.size_bytes).sum();
     progress.total_bytes.store(total, Ordering::Relaxed);
+    // A small run is over before a DFA would pay for its build.
+    scanner.matcher.expect_input_bytes(total);
     timings.insert("discover".to_string(), started.elapsed().as_millis() as u64);
 
     let props = writer_properties(&options.run_id, &scanner.fingerprint);
