@@ -50,6 +50,10 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     found
 }
 
+/// Why a path that is neither a file nor a directory is not read.
+const NOT_A_FILE: &str = "not a regular file (a pipe, socket or device): name the file itself; \
+                          .gz and .zst files are read as they are";
+
 /// Files sized per task while the walk goes on.
 const SIZE_CHUNK: usize = 1024;
 
@@ -93,6 +97,15 @@ fn walk_and_size(
                             Vec::with_capacity(SIZE_CHUNK),
                         ));
                     }
+                }
+                Ok(e) if !e.file_type().is_dir() => {
+                    // A pipe, socket or device: `<(zcat night.jsonl.gz)` would otherwise be
+                    // skipped without a word, and the run would write nothing.
+                    rejects.push(Reject {
+                        source: SourceRef::file(e.path().to_string_lossy().into()),
+                        call_id: None,
+                        reason: RejectReason::Unreadable(NOT_A_FILE.to_string()),
+                    });
                 }
                 Ok(_) => {}
                 Err(err) => {
@@ -277,6 +290,26 @@ mod tests {
             "{:?}",
             found.rejects
         );
+    }
+
+    /// A pipe, socket or device, named or in a directory, is a reject that says what it is,
+    /// not a path skipped without a word.
+    #[cfg(unix)]
+    #[test]
+    fn paths_that_are_not_files_are_rejects() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("calls.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        std::fs::write(dir.path().join("a.jsonl"), "x").unwrap();
+        for paths in [vec![dir.path().to_path_buf()], vec![socket.clone()]] {
+            let found = discover(&paths);
+            assert_eq!(found.rejects.len(), 1, "{paths:?}");
+            let reject = &found.rejects[0];
+            assert_eq!(&*reject.source.path, socket.to_string_lossy());
+            assert_eq!(reject.reason.code(), "unreadable");
+            assert!(reject.reason.to_string().contains("not a regular file"));
+        }
+        assert_eq!(discover(&[dir.path().to_path_buf()]).files.len(), 1);
     }
 
     #[test]
