@@ -283,7 +283,7 @@ pub fn run_scan(
 ) -> Result<ScanReport, PipelineError> {
     let started = Instant::now();
     let mut timings = std::collections::BTreeMap::new();
-    let found = discover(inputs);
+    let found = discover(inputs, Some(out_dir));
     let total: u64 = found.files.iter().map(|f| f.size_bytes).sum();
     progress.total_bytes.store(total, Ordering::Relaxed);
     // A small run is over before a DFA would pay for its build.

@@ -30,13 +30,22 @@ pub struct Discovery {
     pub skipped: Vec<PathBuf>,
 }
 
-/// Walks `paths` in order.
-pub fn discover(paths: &[PathBuf]) -> Discovery {
+/// Walks `paths` in order, leaving out the directory `output` (the dataset the run writes) where
+/// it lies inside one of them: a nightly `fcrscan scan /data/calls --out /data/calls/fcr` would
+/// otherwise read its own Parquet files and manifests back as transcripts, and reject them, at
+/// every run after the first.
+pub fn discover(paths: &[PathBuf], output: Option<&Path>) -> Discovery {
     let mut found = Discovery::default();
     for root in paths {
         let (skipped, rejects) = (found.skipped.len(), found.rejects.len());
+        let within = output.and_then(|output| output_within(root, output));
         // Unsorted walk, sorted after: see `walk_order_key`.
-        let mut files = walk_and_size(root, &mut found.skipped, &mut found.rejects);
+        let mut files = walk_and_size(
+            root,
+            within.as_deref(),
+            &mut found.skipped,
+            &mut found.rejects,
+        );
         files.sort_by_cached_key(|f| walk_order_key(&f.path));
         if found.files.is_empty() {
             // One list of 100,000 files is 5 MB: not copied when there is nothing before it.
@@ -54,6 +63,16 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 const NOT_A_FILE: &str = "not a regular file (a pipe, socket or device): name the file itself; \
                           .gz and .zst files are read as they are";
 
+/// Where the directory `output` lies under `root`, as a walk of `root` names it; `None` when it
+/// does not (or does not exist yet, and so holds nothing to leave out).
+fn output_within(root: &Path, output: &Path) -> Option<PathBuf> {
+    let root_real = root.canonicalize().ok()?;
+    let output_real = output.canonicalize().ok()?;
+    let below = output_real.strip_prefix(&root_real).ok()?;
+    // The root itself is walked whatever it is: a path named on the command line is read.
+    (!below.as_os_str().is_empty()).then(|| root.join(below))
+}
+
 /// Files sized per task while the walk goes on.
 const SIZE_CHUNK: usize = 1024;
 
@@ -65,6 +84,7 @@ const SIZE_CHUNK: usize = 1024;
 /// that thread's arena, and the scan's peak memory rose by 10 MiB.
 fn walk_and_size(
     root: &Path,
+    output: Option<&Path>,
     skipped: &mut Vec<PathBuf>,
     rejects: &mut Vec<Reject>,
 ) -> Vec<InputFile> {
@@ -78,7 +98,11 @@ fn walk_and_size(
             });
         };
         let mut chunk = Vec::with_capacity(SIZE_CHUNK);
-        for entry in walkdir::WalkDir::new(root).follow_links(true) {
+        let walk = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| output.is_none_or(|output| e.path() != output));
+        for entry in walk {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     if is_skipped(e.path(), e.depth()) {
@@ -228,7 +252,7 @@ mod tests {
         ] {
             std::fs::write(d.join(f), "x").unwrap();
         }
-        let found = discover(&[d.to_path_buf(), d.join("missing")]);
+        let found = discover(&[d.to_path_buf(), d.join("missing")], None);
         let names: Vec<_> = found
             .files
             .iter()
@@ -280,7 +304,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
         std::fs::write(dir.path().join("sub/a.jsonl"), "x").unwrap();
-        let found = discover(&[dir.path().to_path_buf()]);
+        let found = discover(&[dir.path().to_path_buf()], None);
         assert_eq!(found.files.len(), 1);
         assert!(
             found
@@ -289,6 +313,55 @@ mod tests {
                 .any(|r| r.reason.to_string().contains("loop")),
             "{:?}",
             found.rejects
+        );
+    }
+
+    /// The dataset a run writes, inside a directory it scans, is not read back as input,
+    /// however its path is spelled; named as the input itself, it is read.
+    #[test]
+    fn the_output_directory_inside_an_input_is_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("night/fcr/calls/call_date=2026-11-02")).unwrap();
+        std::fs::create_dir_all(d.join("night/fcr/runs")).unwrap();
+        std::fs::write(d.join("night/a.jsonl"), "x").unwrap();
+        std::fs::write(
+            d.join("night/fcr/calls/call_date=2026-11-02/part-0.parquet"),
+            "PAR1",
+        )
+        .unwrap();
+        std::fs::write(d.join("night/fcr/runs/r.json"), "{}").unwrap();
+        std::fs::write(d.join("night/fcr.jsonl"), "x").unwrap();
+        let names = |found: &Discovery| -> Vec<String> {
+            found
+                .files
+                .iter()
+                .map(|f| {
+                    f.path
+                        .strip_prefix(d)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect()
+        };
+        let night = d.join("night");
+        for output in [night.join("fcr"), night.join("../night/./fcr")] {
+            let found = discover(std::slice::from_ref(&night), Some(&output));
+            assert_eq!(
+                names(&found),
+                ["night/a.jsonl", "night/fcr.jsonl"],
+                "{output:?}"
+            );
+            assert!(found.rejects.is_empty() && found.skipped.is_empty());
+        }
+        // Elsewhere, or not there yet: nothing to leave out.
+        let found = discover(std::slice::from_ref(&night), Some(&d.join("other")));
+        assert_eq!(names(&found).len(), 4);
+        let fcr = night.join("fcr");
+        assert_eq!(
+            names(&discover(std::slice::from_ref(&fcr), Some(&fcr))).len(),
+            2
         );
     }
 
@@ -302,14 +375,14 @@ mod tests {
         let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
         std::fs::write(dir.path().join("a.jsonl"), "x").unwrap();
         for paths in [vec![dir.path().to_path_buf()], vec![socket.clone()]] {
-            let found = discover(&paths);
+            let found = discover(&paths, None);
             assert_eq!(found.rejects.len(), 1, "{paths:?}");
             let reject = &found.rejects[0];
             assert_eq!(&*reject.source.path, socket.to_string_lossy());
             assert_eq!(reject.reason.code(), "unreadable");
             assert!(reject.reason.to_string().contains("not a regular file"));
         }
-        assert_eq!(discover(&[dir.path().to_path_buf()]).files.len(), 1);
+        assert_eq!(discover(&[dir.path().to_path_buf()], None).files.len(), 1);
     }
 
     #[test]
@@ -329,7 +402,7 @@ mod tests {
             std::fs::write(&path, vec![b'x'; len]).unwrap();
             written.push((path, len as u64));
         }
-        let found = discover(&[d.to_path_buf()]);
+        let found = discover(&[d.to_path_buf()], None);
         // The order a walk sorted by file name visits them in.
         let walked: Vec<PathBuf> = walkdir::WalkDir::new(d)
             .sort_by_file_name()
