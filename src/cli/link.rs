@@ -15,6 +15,7 @@ use clap::Args;
 use fcrscan::link::{DurationError, LinkConfig, format_duration_s, parse_duration_s};
 use fcrscan::linking::{LinkReport, LinkScope, SHARD_CALLS, link_dataset_in_shards};
 use fcrscan::output::fcr_tables::link_settings;
+use fcrscan::output::lock::DatasetLock;
 use fcrscan::output::manifest::{LinkManifest, RunManifest};
 
 use super::clock::{RunStart, rfc3339};
@@ -158,6 +159,18 @@ pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyh
     Ok(pool.install(f))
 }
 
+/// Takes the lock of the dataset at `dir` for this command ([`DatasetLock`]), saying so when
+/// another run holds it and this one waits. `doing` names the command's work in an error.
+pub(super) fn lock_dataset(dir: &Path, doing: &str) -> anyhow::Result<DatasetLock> {
+    DatasetLock::acquire(dir, || {
+        eprintln!(
+            "fcrscan: another run is writing to {}: waiting for it to finish",
+            ui::sanitize(&dir.display().to_string())
+        );
+    })
+    .with_context(|| format!("{doing} {}", dir.display()))
+}
+
 /// Runs `fcrscan link`.
 pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
     let cfg = match args.link.config() {
@@ -171,6 +184,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         args.dir.join("calls").display(),
         args.dir.display()
     );
+    let _lock = lock_dataset(&args.dir, "linking the calls in")?;
     let start = RunStart::now();
     let run_id = start.run_id("link");
     let jobs = thread_count(args.jobs);

@@ -120,6 +120,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     options.ingest.forced_format = args.format.clone();
     ingest_setup.install(&mut options.ingest, &mut scanner);
 
+    // Held until the calls are linked and the manifest written.
+    let _lock = super::link::lock_dataset(&args.out, "scanning into")?;
     let progress = Progress::default();
     let view = ProgressView::start(args.quiet);
     let done = AtomicBool::new(false);

@@ -3,13 +3,14 @@
 //! the run manifest ([`manifest`]), the set of call_ids a run wrote ([`id_set`]) and rows that
 //! wait on disk for their row group ([`spill`]); the FCR tables ([`fcr_tables`]), reading the
 //! dataset back for linking ([`history`]) and linking inputs that wait on disk for their shard
-//! ([`shard_files`]).
+//! ([`shard_files`]); one writing run at a time per dataset ([`lock`]).
 
 pub mod batch;
 pub mod dataset;
 pub mod fcr_tables;
 pub mod history;
 pub mod id_set;
+pub mod lock;
 pub mod manifest;
 pub mod rows;
 pub mod schema;

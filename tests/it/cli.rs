@@ -40,3 +40,44 @@ fn the_summary_is_one_paragraph_on_stderr_and_quiet_silences_it() {
     let quiet = ws.run(&["scan", "in", "--out", "out2", "--quiet"]);
     assert!(quiet.stderr.is_empty());
 }
+
+/// A run into a dataset that another run is writing waits for it, says so, and then does its
+/// work: two runs at once would discard each other's staged files.
+#[test]
+fn a_run_waits_while_another_writes_the_dataset() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let ws = Workspace::new();
+    ws.write("in/a.jsonl", r#"{"call_id":"a","language":"en","turns":[{"speaker":"customer","text":"I called last week"}]}"#);
+    let other_run = fcrscan::output::lock::DatasetLock::acquire(&ws.path("out"), || {
+        panic!("nobody else holds it")
+    })
+    .unwrap();
+    let mut scan = Command::new(env!("CARGO_BIN_EXE_fcrscan"))
+        .current_dir(ws.dir.path())
+        .args(["scan", "in", "--out", "out"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running fcrscan");
+    let mut lines = BufReader::new(scan.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a line").unwrap();
+    assert!(
+        first.contains("another run is writing to out: waiting"),
+        "{first}"
+    );
+    assert!(
+        !ws.path("out/calls").exists(),
+        "nothing written while it waits"
+    );
+    drop(other_run);
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(scan.wait().unwrap().success());
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("1 records read = 1 calls written")),
+        "{rest:?}"
+    );
+    let calls = crate::util::read_table(&ws.path("out"), "calls");
+    assert_eq!(calls.len(), 1);
+}

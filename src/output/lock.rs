@@ -1,0 +1,90 @@
+//! One writing run at a time per dataset.
+//!
+//! A scan or a link step starts by discarding what a crashed run left in `_staging` and moving
+//! back partitions a crashed commit left in `_trash` ([`super::dataset::recover`]); a run
+//! beside it would lose its staged files to that, and two commits that rebuild the same
+//! partition would each keep only their own rows. A nightly job started again while the last
+//! one still runs (a Kubernetes CronJob allows that by default) must therefore wait its turn.
+//! The lock is an advisory `flock` on `<dataset>/_lock`, held for the whole command and
+//! released by the system when the process ends, however it ends. Query engines skip the
+//! file: its name starts with `_`, and it is not under a table's directory.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::ErrorKind;
+use std::path::Path;
+
+use super::OutputError;
+
+/// The lock file's name in the dataset's root.
+pub const LOCK_FILE: &str = "_lock";
+
+/// Holds the dataset for one run; dropping it lets the next run in.
+#[derive(Debug)]
+pub struct DatasetLock {
+    _file: File,
+}
+
+impl DatasetLock {
+    /// Takes the lock of the dataset at `root` (created if missing). When another run holds it,
+    /// calls `waiting` once, then waits for it. On a file system without `flock` (some network
+    /// file systems) the run goes on unlocked, as it did before there was a lock.
+    pub fn acquire(root: &Path, waiting: impl FnOnce()) -> Result<DatasetLock, OutputError> {
+        let path = root.join(LOCK_FILE);
+        let io = |action, at: &Path| {
+            let path = at.to_path_buf();
+            move |source| OutputError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        fs::create_dir_all(root).map_err(io("creating output directory", root))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io("opening the dataset lock", &path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                waiting();
+                file.lock()
+                    .map_err(io("waiting for the dataset lock", &path))?;
+            }
+            Err(TryLockError::Error(e)) if e.kind() == ErrorKind::Unsupported => {}
+            Err(TryLockError::Error(e)) => return Err(io("taking the dataset lock", &path)(e)),
+        }
+        Ok(DatasetLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// A second run waits, says so, and gets the lock when the first lets go.
+    #[test]
+    fn a_second_run_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let first = DatasetLock::acquire(&root, || panic!("nobody holds it yet")).unwrap();
+        let (told, waits) = mpsc::channel();
+        let (took, taken) = mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let second = DatasetLock::acquire(&root, || told.send(()).unwrap()).unwrap();
+                took.send(()).unwrap();
+                drop(second);
+            });
+            waits.recv().expect("the second run found the lock held");
+            assert!(taken.try_recv().is_err(), "not before the first lets go");
+            drop(first);
+            taken.recv().expect("the second run got the lock");
+        });
+        // Free again, and the file stays for the next run.
+        DatasetLock::acquire(&root, || panic!("free")).unwrap();
+        assert!(root.join(LOCK_FILE).is_file());
+    }
+}
