@@ -213,6 +213,23 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             super::link::summary(&linked, &link_config)
         );
     }
+    if report.counts.records_read == 0 {
+        // Said even with --quiet: a night without transcripts is more often a failure upstream
+        // than a quiet night, and cron mails what a job writes to stderr.
+        let skipped = match report.counts.files_skipped {
+            0 => String::new(),
+            n => format!(" ({n} documentation or hidden files skipped)"),
+        };
+        let paths: Vec<String> = args
+            .paths
+            .iter()
+            .map(|p| ui::sanitize(&p.display().to_string()))
+            .collect();
+        eprintln!(
+            "fcrscan: warning: no transcripts found in {}{skipped}",
+            paths.join(", ")
+        );
+    }
     anyhow::ensure!(
         report.counts.is_balanced(),
         "internal accounting error: records read != written + rejected ({:?})",

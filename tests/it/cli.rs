@@ -81,3 +81,33 @@ fn a_run_waits_while_another_writes_the_dataset() {
     let calls = crate::util::read_table(&ws.path("out"), "calls");
     assert_eq!(calls.len(), 1);
 }
+
+/// A run that finds nothing to read says so, even with --quiet (cron mails stderr), and still
+/// succeeds: a quiet night is possible.
+#[test]
+fn a_run_without_transcripts_warns_even_when_quiet() {
+    let ws = Workspace::new();
+    ws.write("night/README.md", "notes");
+    for quiet in [false, true] {
+        let mut args = vec!["scan", "night", "--out", "out"];
+        if quiet {
+            args.push("--quiet");
+        }
+        let out = ws.run(&args);
+        assert_eq!(out.status.code(), Some(0));
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "fcrscan: warning: no transcripts found in night (1 documentation or hidden files skipped)"
+            ),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), if quiet { 1 } else { 2 }, "{err}");
+    }
+    // A night with a transcript says nothing of the kind.
+    ws.write(
+        "night/a.jsonl",
+        r#"{"call_id":"a","language":"en","turns":[{"speaker":"customer","text":"hello"}]}"#,
+    );
+    assert!(!stderr(&ws.run(&["scan", "night", "--out", "out", "-q"])).contains("warning"));
+}
