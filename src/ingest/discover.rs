@@ -229,6 +229,21 @@ fn is_skipped(path: &Path, depth: usize) -> bool {
 mod tests {
     use super::*;
 
+    /// The files `found`, as paths relative to `base`, in order.
+    fn names_under(found: &Discovery, base: &Path) -> Vec<String> {
+        found
+            .files
+            .iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
+
     #[test]
     fn walks_sorted_skips_docs_and_records_missing_paths() {
         let dir = tempfile::tempdir().unwrap();
@@ -253,17 +268,7 @@ mod tests {
             std::fs::write(d.join(f), "x").unwrap();
         }
         let found = discover(&[d.to_path_buf(), d.join("missing")], None);
-        let names: Vec<_> = found
-            .files
-            .iter()
-            .map(|f| {
-                f.path
-                    .strip_prefix(d)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
+        let names = names_under(&found, d);
         // Each directory's entries in name order: `a` before `a-1.json` and `a.txt`.
         assert_eq!(
             names,
@@ -332,19 +337,7 @@ mod tests {
         .unwrap();
         std::fs::write(d.join("night/fcr/runs/r.json"), "{}").unwrap();
         std::fs::write(d.join("night/fcr.jsonl"), "x").unwrap();
-        let names = |found: &Discovery| -> Vec<String> {
-            found
-                .files
-                .iter()
-                .map(|f| {
-                    f.path
-                        .strip_prefix(d)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned()
-                })
-                .collect()
-        };
+        let names = |found: &Discovery| names_under(found, d);
         let night = d.join("night");
         for output in [night.join("fcr"), night.join("../night/./fcr")] {
             let found = discover(std::slice::from_ref(&night), Some(&output));
