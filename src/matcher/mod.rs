@@ -381,7 +381,7 @@ const DFA_MAX_PATTERN_BYTES: usize = 60_000;
 /// Input (bytes of the files a run reads) below which every automaton is a contiguous NFA,
 /// whatever its size: a DFA searches faster but takes longer to build, and a small run never
 /// earns the time back. Building the call language's DFA was a third of a one-call scan with
-/// the default lexicons (English 56 → 39 ms, Japanese 55 → 35, Spanish 49 → 36; medians of 15
+/// the default lexicons (English 48 → 33 ms, Japanese 46 → 33, Spanish 46 → 35; medians of 15
 /// runs), while the contiguous NFA searches the benchmark corpus with the 2,089-phrase set about
 /// 3 ms per MB slower (and with the default lexicons no slower measurably): under a few MB of
 /// text, the NFA's run ends first. 1 MiB rather than the break-even of about 6 MB, because
