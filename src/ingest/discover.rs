@@ -76,7 +76,7 @@ fn output_within(root: &Path, output: &Path) -> Option<PathBuf> {
 /// Files sized per task while the walk goes on.
 const SIZE_CHUNK: usize = 1024;
 
-/// The files under `root`, in no particular order, each with its size. Sizes (for batching and
+/// The files under `root` (but not under `output`), in no particular order, each with its size. Sizes (for batching and
 /// progress) are one `stat` per file, which for a night of small files costs more than the walk
 /// itself: they are taken on the pool, a chunk at a time, while this thread walks on (100,000
 /// files in one directory, two cores: walk 70 ms then sizes 100 ms before; 50 ms less now).
