@@ -162,13 +162,17 @@ pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyh
 /// Takes the lock of the dataset at `dir` for this command ([`DatasetLock`]), saying so when
 /// another run holds it and this one waits. `doing` names the command's work in an error.
 pub(super) fn lock_dataset(dir: &Path, doing: &str) -> anyhow::Result<DatasetLock> {
-    DatasetLock::acquire(dir, || {
-        eprintln!(
-            "fcrscan: another run is writing to {}: waiting for it to finish",
-            ui::sanitize(&dir.display().to_string())
-        );
+    let shown = ui::sanitize(&dir.display().to_string());
+    let lock = DatasetLock::acquire(dir, || {
+        eprintln!("fcrscan: another run is writing to {shown}: waiting for it to finish");
     })
-    .with_context(|| format!("{doing} {}", dir.display()))
+    .with_context(|| format!("{doing} {}", dir.display()))?;
+    if let Some(why) = lock.not_held() {
+        eprintln!(
+            "fcrscan: warning: cannot lock {shown} ({why}): make sure no other run writes to it at the same time"
+        );
+    }
+    Ok(lock)
 }
 
 /// Runs `fcrscan link`.

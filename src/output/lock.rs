@@ -10,7 +10,6 @@
 //! file: its name starts with `_`, and it is not under a table's directory.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::ErrorKind;
 use std::path::Path;
 
 use super::OutputError;
@@ -22,12 +21,15 @@ pub const LOCK_FILE: &str = "_lock";
 #[derive(Debug)]
 pub struct DatasetLock {
     _file: File,
+    /// Why the file system would not lock the file, when it would not.
+    not_held: Option<std::io::Error>,
 }
 
 impl DatasetLock {
     /// Takes the lock of the dataset at `root` (created if missing). When another run holds it,
-    /// calls `waiting` once, then waits for it. On a file system without `flock` (some network
-    /// file systems) the run goes on unlocked, as it did before there was a lock.
+    /// calls `waiting` once, then waits for it. A file system that cannot lock (`flock` on some
+    /// network file systems fails with "no locks available") does not stop the run: it goes on
+    /// unlocked, as runs did before there was a lock, and [`DatasetLock::not_held`] says why.
     pub fn acquire(root: &Path, waiting: impl FnOnce()) -> Result<DatasetLock, OutputError> {
         let path = root.join(LOCK_FILE);
         let io = |action, at: &Path| {
@@ -45,17 +47,25 @@ impl DatasetLock {
             .write(true)
             .open(&path)
             .map_err(io("opening the dataset lock", &path))?;
-        match file.try_lock() {
-            Ok(()) => {}
+        let not_held = match file.try_lock() {
+            Ok(()) => None,
             Err(TryLockError::WouldBlock) => {
                 waiting();
                 file.lock()
                     .map_err(io("waiting for the dataset lock", &path))?;
+                None
             }
-            Err(TryLockError::Error(e)) if e.kind() == ErrorKind::Unsupported => {}
-            Err(TryLockError::Error(e)) => return Err(io("taking the dataset lock", &path)(e)),
-        }
-        Ok(DatasetLock { _file: file })
+            Err(TryLockError::Error(e)) => Some(e),
+        };
+        Ok(DatasetLock {
+            _file: file,
+            not_held,
+        })
+    }
+
+    /// Why the run goes on without the lock, if it does.
+    pub fn not_held(&self) -> Option<&std::io::Error> {
+        self.not_held.as_ref()
     }
 }
 
@@ -70,6 +80,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("out");
         let first = DatasetLock::acquire(&root, || panic!("nobody holds it yet")).unwrap();
+        assert!(first.not_held().is_none());
         let (told, waits) = mpsc::channel();
         let (took, taken) = mpsc::channel();
         std::thread::scope(|scope| {
