@@ -164,7 +164,7 @@ pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyh
 pub(super) fn lock_dataset(dir: &Path, doing: &str) -> anyhow::Result<DatasetLock> {
     let shown = ui::sanitize(&dir.display().to_string());
     let lock = DatasetLock::acquire(dir, || {
-        eprintln!("fcrscan: another run is writing to {shown}: waiting for it to finish");
+        eprintln!("fcrscan: another run is using {shown}: waiting for it to finish");
     })
     .with_context(|| format!("{doing} {}", dir.display()))?;
     if let Some(why) = lock.not_held() {

@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use fcrscan::ingest::time::{civil_from_days, days_from_civil};
+use fcrscan::output::lock::ReadLock;
 use fcrscan::report::review::{self, DEFAULT_LIMIT, ReportOptions};
 use fcrscan::report::{Selection, html};
 
@@ -225,8 +226,16 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let options = args.options()?;
     let redact = options.redact;
+    // Read while no run writes: a partition being swapped in would be missing.
+    let reading = ReadLock::acquire(&args.dir, || {
+        eprintln!(
+            "fcrscan: a run is writing to {}: waiting for it to finish",
+            ui::sanitize(&args.dir.display().to_string())
+        );
+    });
     let review = review::build(&args.dir, options)
         .with_context(|| format!("reading the dataset in {}", args.dir.display()))?;
+    drop(reading);
     let size_bytes = write_atomically(&args.out, &review)?;
     if !args.quiet {
         let calls = review.glance.total.contacts;

@@ -69,6 +69,36 @@ impl DatasetLock {
     }
 }
 
+/// A reader's hold on a dataset (`fcrscan report`): while it is held no run writes, so the
+/// reader never meets a partition in the middle of its swap. Readers do not wait for each other.
+#[derive(Debug)]
+pub struct ReadLock {
+    _file: Option<File>,
+}
+
+impl ReadLock {
+    /// Takes a shared hold on the dataset at `root`, calling `waiting` once and then waiting
+    /// while a run writes it. It never fails, nor writes anything: a dataset without a lock
+    /// file (written before there was one), or one that cannot be locked (a read-only or
+    /// network mount), is read without it, as before.
+    pub fn acquire(root: &Path, waiting: impl FnOnce()) -> ReadLock {
+        let Ok(file) = File::open(root.join(LOCK_FILE)) else {
+            return ReadLock { _file: None };
+        };
+        let held = match file.try_lock_shared() {
+            Ok(()) => true,
+            Err(TryLockError::WouldBlock) => {
+                waiting();
+                file.lock_shared().is_ok()
+            }
+            Err(TryLockError::Error(_)) => false,
+        };
+        ReadLock {
+            _file: held.then_some(file),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +124,35 @@ mod tests {
             drop(first);
             taken.recv().expect("the second run got the lock");
         });
+        // Readers share; a reader waits for a writer, and a writer for readers.
+        let reader = ReadLock::acquire(&root, || panic!("free"));
+        let another = ReadLock::acquire(&root, || panic!("readers do not wait for each other"));
+        let (told, waits) = mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                DatasetLock::acquire(&root, || told.send(()).unwrap()).unwrap();
+            });
+            waits
+                .recv()
+                .expect("the writer found the dataset being read");
+            drop((reader, another));
+        });
+        let (told, waits) = mpsc::channel();
+        let writer = DatasetLock::acquire(&root, || panic!("free")).unwrap();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let _reader = ReadLock::acquire(&root, || told.send(()).unwrap());
+            });
+            waits
+                .recv()
+                .expect("the reader found the dataset being written");
+            drop(writer);
+        });
+        // No lock file yet: nothing to wait for, nothing written.
+        let fresh = dir.path().join("fresh");
+        std::fs::create_dir(&fresh).unwrap();
+        ReadLock::acquire(&fresh, || panic!("no lock file"));
+        assert!(!fresh.join(LOCK_FILE).exists());
         // Free again, and the file stays for the next run.
         DatasetLock::acquire(&root, || panic!("free")).unwrap();
         assert!(root.join(LOCK_FILE).is_file());

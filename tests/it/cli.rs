@@ -63,7 +63,7 @@ fn a_run_waits_while_another_writes_the_dataset() {
     let mut lines = BufReader::new(scan.stderr.take().unwrap()).lines();
     let first = lines.next().expect("a line").unwrap();
     assert!(
-        first.contains("another run is writing to out: waiting"),
+        first.contains("another run is using out: waiting"),
         "{first}"
     );
     assert!(
@@ -110,4 +110,45 @@ fn a_run_without_transcripts_warns_even_when_quiet() {
         r#"{"call_id":"a","language":"en","turns":[{"speaker":"customer","text":"hello"}]}"#,
     );
     assert!(!stderr(&ws.run(&["scan", "night", "--out", "out", "-q"])).contains("warning"));
+}
+
+/// `fcrscan report` waits while a run writes the dataset (a partition being swapped in would be
+/// missing from the report), says so, and then reports every call.
+#[test]
+fn a_report_waits_while_a_run_writes_the_dataset() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let ws = Workspace::new();
+    ws.write("in/a.jsonl", r#"{"call_id":"a","language":"en","turns":[{"speaker":"customer","text":"I called last week"}]}"#);
+    assert!(
+        ws.run(&["scan", "in", "--out", "out", "-q"])
+            .status
+            .success()
+    );
+    let writing = fcrscan::output::lock::DatasetLock::acquire(&ws.path("out"), || {
+        panic!("nobody else holds it")
+    })
+    .unwrap();
+    let mut report = Command::new(env!("CARGO_BIN_EXE_fcrscan"))
+        .current_dir(ws.dir.path())
+        .args(["report", "out", "--out", "review.html"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running fcrscan");
+    let mut lines = BufReader::new(report.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a line").unwrap();
+    assert!(
+        first.contains("a run is writing to out: waiting"),
+        "{first}"
+    );
+    assert!(
+        !ws.path("review.html").exists(),
+        "nothing written while it waits"
+    );
+    drop(writing);
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(report.wait().unwrap().success(), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("1 calls")), "{rest:?}");
+    assert!(ws.path("review.html").is_file());
 }
