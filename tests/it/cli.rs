@@ -41,38 +41,56 @@ fn the_summary_is_one_paragraph_on_stderr_and_quiet_silences_it() {
     assert!(quiet.stderr.is_empty());
 }
 
+/// Runs fcrscan with `args` in `ws` while the test holds the lock of the dataset at `out`
+/// (as a writing run would), checks that its first line on stderr says it waits (`waiting`)
+/// and that `untouched` does not exist yet, lets go, and returns whether it succeeded and the
+/// rest of its stderr.
+fn run_while_dataset_is_written(
+    ws: &Workspace,
+    out: &str,
+    args: &[&str],
+    waiting: &str,
+    untouched: &str,
+) -> (bool, Vec<String>) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let writing = fcrscan::output::lock::DatasetLock::acquire(&ws.path(out), || {
+        panic!("nobody else holds it")
+    })
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fcrscan"))
+        .current_dir(ws.dir.path())
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running fcrscan");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a line").unwrap();
+    assert!(first.contains(waiting), "{first}");
+    assert!(
+        !ws.path(untouched).exists(),
+        "nothing written while it waits"
+    );
+    drop(writing);
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    (child.wait().unwrap().success(), rest)
+}
+
 /// A run into a dataset that another run is writing waits for it, says so, and then does its
 /// work: two runs at once would discard each other's staged files.
 #[test]
 fn a_run_waits_while_another_writes_the_dataset() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let ws = Workspace::new();
     ws.write("in/a.jsonl", r#"{"call_id":"a","language":"en","turns":[{"speaker":"customer","text":"I called last week"}]}"#);
-    let other_run = fcrscan::output::lock::DatasetLock::acquire(&ws.path("out"), || {
-        panic!("nobody else holds it")
-    })
-    .unwrap();
-    let mut scan = Command::new(env!("CARGO_BIN_EXE_fcrscan"))
-        .current_dir(ws.dir.path())
-        .args(["scan", "in", "--out", "out"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running fcrscan");
-    let mut lines = BufReader::new(scan.stderr.take().unwrap()).lines();
-    let first = lines.next().expect("a line").unwrap();
-    assert!(
-        first.contains("another run is using out: waiting"),
-        "{first}"
+    let (ok, rest) = run_while_dataset_is_written(
+        &ws,
+        "out",
+        &["scan", "in", "--out", "out"],
+        "another run is using out: waiting",
+        "out/calls",
     );
-    assert!(
-        !ws.path("out/calls").exists(),
-        "nothing written while it waits"
-    );
-    drop(other_run);
-    let rest: Vec<String> = lines.map(Result::unwrap).collect();
-    assert!(scan.wait().unwrap().success());
+    assert!(ok, "{rest:?}");
     assert!(
         rest.iter()
             .any(|l| l.contains("1 records read = 1 calls written")),
@@ -116,9 +134,6 @@ fn a_run_without_transcripts_warns_even_when_quiet() {
 /// missing from the report), says so, and then reports every call.
 #[test]
 fn a_report_waits_while_a_run_writes_the_dataset() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let ws = Workspace::new();
     ws.write("in/a.jsonl", r#"{"call_id":"a","language":"en","turns":[{"speaker":"customer","text":"I called last week"}]}"#);
     assert!(
@@ -126,29 +141,14 @@ fn a_report_waits_while_a_run_writes_the_dataset() {
             .status
             .success()
     );
-    let writing = fcrscan::output::lock::DatasetLock::acquire(&ws.path("out"), || {
-        panic!("nobody else holds it")
-    })
-    .unwrap();
-    let mut report = Command::new(env!("CARGO_BIN_EXE_fcrscan"))
-        .current_dir(ws.dir.path())
-        .args(["report", "out", "--out", "review.html"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running fcrscan");
-    let mut lines = BufReader::new(report.stderr.take().unwrap()).lines();
-    let first = lines.next().expect("a line").unwrap();
-    assert!(
-        first.contains("a run is writing to out: waiting"),
-        "{first}"
+    let (ok, rest) = run_while_dataset_is_written(
+        &ws,
+        "out",
+        &["report", "out", "--out", "review.html"],
+        "a run is writing to out: waiting",
+        "review.html",
     );
-    assert!(
-        !ws.path("review.html").exists(),
-        "nothing written while it waits"
-    );
-    drop(writing);
-    let rest: Vec<String> = lines.map(Result::unwrap).collect();
-    assert!(report.wait().unwrap().success(), "{rest:?}");
+    assert!(ok, "{rest:?}");
     assert!(rest.iter().any(|l| l.contains("1 calls")), "{rest:?}");
     assert!(ws.path("review.html").is_file());
 }
