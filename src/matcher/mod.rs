@@ -519,19 +519,18 @@ impl Matcher {
     /// The automaton for calls in `lang` (`None`: every language), built on first use.
     fn automaton(&self, lang: Option<Lang>) -> &Automaton {
         let langs = &self.patterns.langs;
-        let dfa_wanted = !self.quick_build.load(Ordering::Relaxed);
         match lang {
-            Some(lang) => self.by_lang[lang.0 as usize].get_or_init(|| {
-                Automaton::build(
-                    &self.patterns,
-                    |p| langs[p] & (1 << lang.0) != 0,
-                    dfa_wanted,
-                )
-            }),
-            None => self
-                .all
-                .get_or_init(|| Automaton::build(&self.patterns, |_| true, dfa_wanted)),
+            Some(lang) => self.by_lang[lang.0 as usize]
+                .get_or_init(|| self.build(|p| langs[p] & (1 << lang.0) != 0)),
+            None => self.all.get_or_init(|| self.build(|_| true)),
         }
+    }
+
+    /// Builds the automaton over the patterns `include` selects, of the kind this run asked
+    /// for ([`Matcher::expect_input_bytes`]): read here, once per automaton, not per call.
+    fn build(&self, include: impl Fn(usize) -> bool) -> Automaton {
+        let dfa_wanted = !self.quick_build.load(Ordering::Relaxed);
+        Automaton::build(&self.patterns, include, dfa_wanted)
     }
 
     /// Finds every cue in the turns of one call (`texts`, in turn order) and appends the hits

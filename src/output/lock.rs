@@ -13,6 +13,7 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::path::Path;
 
 use super::OutputError;
+use super::dataset::io;
 
 /// The lock file's name in the dataset's root.
 pub const LOCK_FILE: &str = "_lock";
@@ -32,14 +33,6 @@ impl DatasetLock {
     /// unlocked, as runs did before there was a lock, and [`DatasetLock::not_held`] says why.
     pub fn acquire(root: &Path, waiting: impl FnOnce()) -> Result<DatasetLock, OutputError> {
         let path = root.join(LOCK_FILE);
-        let io = |action, at: &Path| {
-            let path = at.to_path_buf();
-            move |source| OutputError::Io {
-                action,
-                path,
-                source,
-            }
-        };
         fs::create_dir_all(root).map_err(io("creating output directory", root))?;
         let file = OpenOptions::new()
             .create(true)
