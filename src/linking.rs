@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use crate::aggregate::cells::CellTable;
 use crate::aggregate::fcr::{FcrCounts, UNKNOWN_DATE, call_date_of_day, day_of};
-use crate::ingest::time::{DAY_US, days_from_civil, utc_date};
+use crate::ingest::time::{DAY_US, day_of_date, utc_date};
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
     CONTACTS, FCR, FCR_TABLES, append_contacts, link_settings, link_writer_properties,
@@ -152,14 +152,7 @@ pub enum LinkError {
 /// assert_eq!(date_start_us("unknown"), None);
 /// ```
 pub fn date_start_us(date: &str) -> Option<i64> {
-    let mut parts = date.splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    days_from_civil(y, m, d).checked_mul(DAY_US)
+    day_of_date(date)?.checked_mul(DAY_US)
 }
 
 /// Which partitions a run reads and recomputes.

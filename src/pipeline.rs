@@ -30,7 +30,6 @@ use std::thread;
 use std::time::Instant;
 
 use crate::aggregate::RunCounts;
-use crate::aggregate::fcr::UNKNOWN_DATE;
 use crate::ingest::vendor::channels::{
     ChannelGroup, WorkItem, group_channel_files, merge_channels,
 };
@@ -392,10 +391,9 @@ pub fn run_scan(
     // Partitions are carried over in parallel, on the scan's workers (idle by now).
     let committed = pool.install(|| written.staged.commit(&SCAN_TABLES, &replacement))?;
     let mut call_dates = written.call_dates;
-    if committed.undated_replaced {
-        // Calls left `unknown`: its contacts are linked again like the dates written.
-        call_dates.insert(UNKNOWN_DATE.to_string());
-    }
+    // Partitions calls left (`unknown`, or another date): their contacts are linked again like
+    // the dates written.
+    call_dates.extend(committed.moved_from.iter().cloned());
     timings.insert(
         "commit".to_string(),
         commit_started.elapsed().as_millis() as u64,

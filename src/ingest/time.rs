@@ -84,6 +84,19 @@ pub fn date_of_day(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The day number (days since 1970-01-01) of a `YYYY-MM-DD` date, such as a `call_date`
+/// partition's; `None` for anything else (`unknown`).
+pub fn day_of_date(date: &str) -> Option<i64> {
+    let mut parts = date.splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
 fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,

@@ -204,6 +204,29 @@ fn scan_again(ws: &Workspace, input: &[&str]) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(&new[0]).unwrap()).unwrap()
 }
 
+/// `(call_id, call_date)` of every row of `table`, sorted.
+fn ids_and_dates(out: &std::path::Path, table: &str) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = read_table(out, table)
+        .into_iter()
+        .map(|r| {
+            (
+                r["call_id"].str().to_string(),
+                r["call_date"].str().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// `pairs` as [`ids_and_dates`] returns them.
+fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
 #[test]
 fn a_call_scanned_again_with_its_start_time_leaves_the_unknown_partition() {
     // A night's transcripts came without their metadata: u1 and u2 have no start time, so their
@@ -241,25 +264,7 @@ fn a_call_scanned_again_with_its_start_time_leaves_the_unknown_partition() {
     // u1 moved to its date: its calls and hits rows in `unknown` are gone, u2's stay.
     assert_eq!(m["rows_replaced"]["calls"], 1, "{m}");
     assert_eq!(m["rows_replaced"]["hits"], 2, "{m}");
-    let dates = |table: &str| -> Vec<(String, String)> {
-        let mut rows: Vec<(String, String)> = read_table(&out, table)
-            .into_iter()
-            .map(|r| {
-                (
-                    r["call_id"].str().to_string(),
-                    r["call_date"].str().to_string(),
-                )
-            })
-            .collect();
-        rows.sort();
-        rows
-    };
-    let expected = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    };
+    let dates = |table: &str| ids_and_dates(&out, table);
     let one_each = expected(&[
         ("d1", "2026-11-02"),
         ("u1", "2026-11-03"),
@@ -292,6 +297,92 @@ fn a_call_scanned_again_with_its_start_time_leaves_the_unknown_partition() {
         ])
     );
     assert_eq!(dates("contacts"), dates("calls"));
+}
+
+#[test]
+fn a_call_scanned_again_with_another_date_leaves_its_old_date() {
+    // m1 was stored under 2026-11-02 with a start time an hour off (a time-zone error); its
+    // corrected transcript puts it on 2026-11-03.
+    let ws = Workspace::new();
+    ws.write("lex.tsv", LEXICON);
+    let call = |id: &str, started_at: &str, text: &str| {
+        format!(
+            r#"{{"call_id":"{id}","customer_id":"c-{id}","language":"en","started_at":"{started_at}","turns":[{{"speaker":"customer","text":"{text}"}}]}}"#
+        )
+    };
+    ws.write(
+        "night/calls.jsonl",
+        [
+            call(
+                "m1",
+                "2026-11-02T23:30:00Z",
+                "I called last week and I am frustrated",
+            ),
+            call("k1", "2026-11-02T08:00:00Z", "thank you"),
+        ]
+        .join("\n"),
+    );
+    scan_again(&ws, &["night"]);
+    let out = ws.path("out");
+    ws.write(
+        "fix/m1.jsonl",
+        call(
+            "m1",
+            "2026-11-03T00:30:00Z",
+            "I called last week and I am frustrated",
+        ),
+    );
+    let m = scan_again(&ws, &["fix"]);
+    assert_eq!(m["rows_replaced"]["calls"], 1, "{m}");
+    assert_eq!(m["rows_replaced"]["hits"], 2, "{m}");
+    let one_each = expected(&[("k1", "2026-11-02"), ("m1", "2026-11-03")]);
+    for table in ["calls", "contacts"] {
+        assert_eq!(ids_and_dates(&out, table), one_each, "{table}");
+    }
+    assert_eq!(
+        ids_and_dates(&out, "hits"),
+        expected(&[
+            ("k1", "2026-11-02"),
+            ("m1", "2026-11-03"),
+            ("m1", "2026-11-03")
+        ])
+    );
+
+    // k1, the last call of 2026-11-02, moves to the day before: that date's partitions go from
+    // every table, the fcr table's included.
+    ws.write(
+        "fix2/k1.jsonl",
+        call("k1", "2026-11-01T23:00:00Z", "thank you"),
+    );
+    scan_again(&ws, &["fix2"]);
+    for table in ["calls", "hits", "turns", "contacts", "fcr"] {
+        assert!(
+            !out.join(table).join("call_date=2026-11-02").exists(),
+            "{table} keeps 2026-11-02"
+        );
+    }
+    let moved = expected(&[("k1", "2026-11-01"), ("m1", "2026-11-03")]);
+    assert_eq!(ids_and_dates(&out, "calls"), moved);
+    assert_eq!(ids_and_dates(&out, "contacts"), moved);
+
+    // More than a week away, the earlier rows are not looked for (docs/SCHEMA.md): they stay.
+    ws.write(
+        "far/m1.jsonl",
+        call(
+            "m1",
+            "2026-11-20T10:00:00Z",
+            "I called last week and I am frustrated",
+        ),
+    );
+    scan_again(&ws, &["far"]);
+    assert_eq!(
+        ids_and_dates(&out, "calls"),
+        expected(&[
+            ("k1", "2026-11-01"),
+            ("m1", "2026-11-03"),
+            ("m1", "2026-11-20")
+        ])
+    );
 }
 
 #[test]
