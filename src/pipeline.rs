@@ -100,8 +100,9 @@ pub struct ScanReport {
     pub rows_written: std::collections::BTreeMap<String, u64>,
     /// Rows of earlier runs replaced, per table.
     pub rows_replaced: std::collections::BTreeMap<String, u64>,
-    /// Partitions (call dates) this run wrote, and `unknown` when calls of this run left it
-    /// (scanned again with a start time): the partitions whose contacts the link step redoes.
+    /// Partitions (call dates) this run wrote, and those calls of this run left (`unknown`, or
+    /// another date, when scanned again with a start time on another day): the partitions
+    /// whose contacts the link step redoes.
     pub call_dates: std::collections::BTreeSet<String>,
     /// Wall time per stage in ms.
     pub timings_ms: std::collections::BTreeMap<String, u64>,
