@@ -394,7 +394,7 @@ pub fn run_scan(
     let mut call_dates = written.call_dates;
     // Partitions calls left (`unknown`, or another date): their contacts are linked again like
     // the dates written.
-    call_dates.extend(committed.moved_from.iter().cloned());
+    call_dates.extend(committed.moved_from);
     timings.insert(
         "commit".to_string(),
         commit_started.elapsed().as_millis() as u64,

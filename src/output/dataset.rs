@@ -959,8 +959,8 @@ pub struct Committed {
 /// corrected time zone, metadata that came late) replaces its earlier rows there, as it does
 /// within one date; further apart, they stay. Every run reads the `call_id` column of the calls
 /// partitions this close to its dates, not every partition of the dataset, so that a night's
-/// cost does not grow with the history (a week each side of a night of 65,000 calls is a read
-/// of about 900,000 ids).
+/// cost does not grow with the history: measured, a neighbouring partition of 65,000 calls
+/// added 6–8 ms to a night's commit, so a week each side of such nights about 100 ms.
 pub const MOVED_CALL_DAYS: i64 = 7;
 
 impl StagedRun {
