@@ -386,6 +386,30 @@ fn a_call_scanned_again_with_another_date_leaves_its_old_date() {
 }
 
 #[test]
+fn files_written_with_a_byte_order_mark_lose_no_record() {
+    // PowerShell 5's `Out-File` and Excel's UTF-8 exports start a file with a byte order mark,
+    // and `cat` of two such files leaves one at the start of a line; lines end in CRLF.
+    let ws = Workspace::new();
+    ws.write("lex.tsv", LEXICON);
+    let record = |id: &str| {
+        format!(
+            "\u{feff}{{\"call_id\":\"{id}\",\"turns\":[{{\"speaker\":\"customer\",\"text\":\"I already called\"}}]}}\r\n"
+        )
+    };
+    ws.write("night/a.jsonl", record("a1") + &record("a2"));
+    ws.write("night/b.json", record("b1"));
+    let m = scan_again(&ws, &["night"]);
+    assert_eq!(m["counts"]["records_rejected"], 0, "{m}");
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert_eq!(calls.len(), 3);
+    assert!(
+        ["a1", "a2", "b1"]
+            .iter()
+            .all(|id| calls[*id]["repeat_contact"].bool())
+    );
+}
+
+#[test]
 fn earlier_files_are_kept_whole_rewritten_or_dropped_by_what_a_rescan_replaces() {
     let (ws, out) = scan_fixture();
     assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));

@@ -79,6 +79,10 @@ pub fn parse_call_text(
     text: &str,
     source: SourceRef,
 ) -> Result<Call, (RejectReason, Option<String>)> {
+    // A byte order mark, which JSON does not allow, but which Windows tools (PowerShell 5's
+    // `Out-File`, .NET, Excel's "UTF-8" exports) write at the start of a file, and which `cat`
+    // of such files leaves at the start of a line: the record after it is whole.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw = match fast::read(text) {
         Some(raw) => raw,
         None => serde_json::from_str(text).map_err(|e| (json_reason(&e), None))?,
@@ -226,6 +230,19 @@ mod tests {
         assert_eq!(call.turns[0].text, "Olá");
         assert_eq!(call.turns[1].speaker, Speaker::Customer);
         assert_eq!(call.started_at_us, Some(1_793_610_845_000_000));
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_a_record_is_not_part_of_it() {
+        let line = r#"{"call_id":"b1","turns":[{"speaker":"customer","text":"I already called"}]}"#;
+        let with_bom = format!("\u{feff}{line}");
+        let call = parse_call(with_bom.as_bytes(), src()).unwrap();
+        assert_eq!(call.call_id, "b1");
+        assert_eq!(call.turns[0].text, "I already called");
+        // Only at the start: inside a string it is text like any other.
+        let inside = line.replace("I already", "\u{feff}I already");
+        let call = parse_call(inside.as_bytes(), src()).unwrap();
+        assert_eq!(call.turns[0].text, "\u{feff}I already called");
     }
 
     #[test]
