@@ -25,10 +25,32 @@ fn main() -> Exit {
             if is_broken_pipe(&err) {
                 return Exit::Clean;
             }
-            eprintln!("fcrscan: error: {}", cli::ui::sanitize(&format!("{err:#}")));
+            eprintln!(
+                "fcrscan: error: {}",
+                cli::ui::sanitize(&chain_message(&err))
+            );
             Exit::Fatal
         }
     }
+}
+
+/// The error and its causes, joined by ": " as anyhow's `{:#}` joins them, leaving out a cause
+/// that the message before it already ends with: the library's errors name their source in
+/// their own message, so that each reads whole when logged alone, and the chain printed them
+/// twice ("creating output directory out: File exists (os error 17): File exists (os error 17)").
+fn chain_message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.ends_with(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 /// A closed stdout (`fcrscan phrases list | head`) ends the program quietly.

@@ -41,6 +41,22 @@ fn the_summary_is_one_paragraph_on_stderr_and_quiet_silences_it() {
     assert!(quiet.stderr.is_empty());
 }
 
+#[test]
+fn a_fatal_error_names_its_cause_once() {
+    let ws = Workspace::new();
+    ws.write(
+        "in/a.jsonl",
+        r#"{"call_id":"a","turns":[{"speaker":"customer","text":"hi"}]}"#,
+    );
+    ws.write("taken", "a file where the output directory should go");
+    let out = ws.run(&["scan", "in", "--out", "taken"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("creating output directory"), "{err}");
+    // EEXIST, once: not again after the message that already ends with it.
+    assert_eq!(err.matches("os error 17").count(), 1, "{err}");
+}
+
 /// Runs fcrscan with `args` in `ws` while the test holds the lock of the dataset at `out`
 /// (as a writing run would), checks that its first line on stderr says it waits (`waiting`)
 /// and that `untouched` does not exist yet, lets go, and returns whether it succeeded and the
