@@ -2,7 +2,8 @@
 //!
 //! `{"call_id", "customer_id"?, "agent_id"?, "queue"?, "channel"?, "language"?, "started_at"?,
 //! "duration_s"?, "turns": [{"speaker", "start_s"?, "end_s"?, "text"}]}`; unknown fields are
-//! ignored. Parsing borrows from the input buffer (`Cow`), so text without JSON escapes is copied
+//! ignored. `started_at` is read as metadata files' start times are (RFC 3339, a date, or epoch
+//! seconds or milliseconds, as a string or a number). Parsing borrows from the input buffer (`Cow`), so text without JSON escapes is copied
 //! once, into the [`Call`]. Records in the usual shape are read by a reader of their own
 //! (`fast.rs`); serde_json reads the rest and words the errors.
 
@@ -14,19 +15,19 @@ use serde::de::{self, Deserializer, Visitor};
 
 mod fast;
 
+use super::metadata::parse_timestamp;
 use super::reject::RejectReason;
-use super::time::parse_rfc3339_us;
 use crate::model::{Call, SourceRef, Speaker, Turn};
 
 /// A record's fields as read, before they are checked. Both readers produce it: [`fast::read`]
 /// for the usual shape, serde_json for everything else.
 #[derive(Debug, Default, PartialEq, Deserialize)]
 struct RawCall<'a> {
-    #[serde(default, borrow, deserialize_with = "id_string")]
+    #[serde(default, borrow, deserialize_with = "string_or_number")]
     call_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "id_string")]
+    #[serde(default, borrow, deserialize_with = "string_or_number")]
     customer_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "id_string")]
+    #[serde(default, borrow, deserialize_with = "string_or_number")]
     agent_id: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     queue: Option<Cow<'a, str>>,
@@ -34,7 +35,7 @@ struct RawCall<'a> {
     channel: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     language: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "borrowed_str")]
+    #[serde(default, borrow, deserialize_with = "string_or_number")]
     started_at: Option<Cow<'a, str>>,
     #[serde(default)]
     duration_s: Option<f64>,
@@ -94,11 +95,11 @@ pub fn parse_call_text(
     let fail = |reason| Err((reason, Some(call_id.clone())));
     let started_at_us = match raw.started_at.as_deref() {
         None | Some("") => None,
-        Some(s) => match parse_rfc3339_us(s) {
+        Some(s) => match parse_timestamp(s) {
             Some(us) => Some(us),
             None => {
                 return fail(RejectReason::InvalidField(format!(
-                    "started_at {s:?} is not an RFC 3339 timestamp"
+                    "started_at {s:?} is not a timestamp (RFC 3339, YYYY-MM-DD or epoch seconds)"
                 )));
             }
         },
@@ -184,8 +185,11 @@ fn borrowed_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a
     d.deserialize_option(StrVisitor)
 }
 
-/// Accepts an identifier written as a string or a number (`"call_id": 1234`).
-fn id_string<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+/// Accepts an identifier or a start time written as a string or a number (`"call_id": 1234`,
+/// `"started_at": 1793610845`, epoch seconds as databases export them).
+fn string_or_number<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
     struct IdVisitor;
     impl<'de> Visitor<'de> for IdVisitor {
         type Value = Option<Cow<'de, str>>;
@@ -202,6 +206,9 @@ fn id_string<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, s
             Ok(Some(Cow::Owned(v.to_string())))
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
             Ok(Some(Cow::Owned(v.to_string())))
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -230,6 +237,28 @@ mod tests {
         assert_eq!(call.turns[0].text, "Olá");
         assert_eq!(call.turns[1].speaker, Speaker::Customer);
         assert_eq!(call.started_at_us, Some(1_793_610_845_000_000));
+    }
+
+    #[test]
+    fn a_start_time_may_be_epoch_seconds_or_milliseconds() {
+        let start = |value: &str| {
+            let line =
+                format!(r#"{{"call_id":"e1","started_at":{value},"turns":[{{"text":"hi"}}]}}"#);
+            parse_call(line.as_bytes(), src()).map(|c| c.started_at_us)
+        };
+        let expected = Ok(Some(1_793_610_845_000_000));
+        assert_eq!(start(r#""2026-11-02T09:14:05Z""#), expected);
+        assert_eq!(start("1793610845"), expected);
+        assert_eq!(start("1793610845000"), expected);
+        assert_eq!(start(r#""1793610845""#), expected);
+        assert_eq!(start("1793610845.5"), Ok(Some(1_793_610_845_500_000)));
+        assert!(matches!(
+            start("true"),
+            Err((RejectReason::InvalidField(_), None))
+        ));
+        assert!(
+            matches!(start("-5"), Err((RejectReason::InvalidField(m), Some(_))) if m.contains("epoch seconds"))
+        );
     }
 
     #[test]
