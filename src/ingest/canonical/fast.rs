@@ -37,7 +37,8 @@ pub(super) fn read(text: &str) -> Option<RawCall<'_>> {
             "queue" => call.queue = seen.first(3, r.opt_string())?,
             "channel" => call.channel = seen.first(4, r.opt_string())?,
             "language" => call.language = seen.first(5, r.opt_string())?,
-            "started_at" => call.started_at = seen.first(6, r.opt_string())?,
+            // A string, or epoch seconds written as an integer, like an id.
+            "started_at" => call.started_at = seen.first(6, r.id())?,
             "duration_s" => call.duration_s = seen.first(7, r.opt_number())?,
             "turns" => call.turns = seen.first(8, r.turns())?,
             _ => r.skip_value(0)?,
@@ -199,8 +200,8 @@ impl<'a> Reader<'a> {
             b'0'..=b'9' => {
                 let start = self.at;
                 let (_, digits, fraction) = self.decimal()?;
-                // No fraction (serde reads a float, which an id refuses), and no more digits
-                // than any u64 holds.
+                // No fraction (serde reads a float, which an id refuses and a start time
+                // writes back in its own digits), and no more digits than any u64 holds.
                 (fraction == 0 && digits <= 18)
                     .then(|| Some(Cow::Owned(self.text[start..self.at].to_string())))
             }
@@ -413,6 +414,7 @@ mod tests {
             r#"{"call_id":"c1","customer_id":"cu-1","agent_id":"ag-1","queue":"billing","channel":"pstn","language":"en","started_at":"2025-03-03T00:00:21Z","duration_s":1003,"turns":[{"speaker":"agent","start_s":2.41,"end_s":7.62,"text":"yeah thank you"},{"speaker":"customer","start_s":0,"end_s":10.5,"text":"i'm calling because"}]}"#,
             " \t{ \"call_id\" : 1234 , \"customer_id\":0, \"turns\" : [ ] }\r\n",
             r#"{"call_id":"c2","queue":null,"channel":null,"duration_s":null,"customer_id":null,"turns":null}"#,
+            r#"{"call_id":"c4","started_at":1793610845,"turns":[{"text":"epoch seconds"}]}"#,
             r#"{"turns":[{"text":"no speaker"},{"speaker":null,"text":null},{}],"call_id":"c3"}"#,
             r#"{"call_id":"c4","extra":{"a":[1,2.5,{"b":null}],"c":true,"d":false,"e":"x\"y"},"turns":[{"text":"t","confidence":0.93,"words":[]}]}"#,
             r#"{"call_id":"c\u00e9 \ud83d\ude00","turns":[{"speaker":"Agent","text":"say \"hi\"\\ \/ \b\f\n\r\t \u00E9t\u00e9"}]}"#,

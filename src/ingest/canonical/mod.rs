@@ -23,11 +23,11 @@ use crate::model::{Call, SourceRef, Speaker, Turn};
 /// for the usual shape, serde_json for everything else.
 #[derive(Debug, Default, PartialEq, Deserialize)]
 struct RawCall<'a> {
-    #[serde(default, borrow, deserialize_with = "string_or_number")]
+    #[serde(default, borrow, deserialize_with = "id_string")]
     call_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "string_or_number")]
+    #[serde(default, borrow, deserialize_with = "id_string")]
     customer_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "string_or_number")]
+    #[serde(default, borrow, deserialize_with = "id_string")]
     agent_id: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     queue: Option<Cow<'a, str>>,
@@ -35,7 +35,7 @@ struct RawCall<'a> {
     channel: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     language: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "string_or_number")]
+    #[serde(default, borrow, deserialize_with = "time_string")]
     started_at: Option<Cow<'a, str>>,
     #[serde(default)]
     duration_s: Option<f64>,
@@ -185,37 +185,52 @@ fn borrowed_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a
     d.deserialize_option(StrVisitor)
 }
 
-/// Accepts an identifier or a start time written as a string or a number (`"call_id": 1234`,
-/// `"started_at": 1793610845`, epoch seconds as databases export them).
-fn string_or_number<'de: 'a, 'a, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Cow<'a, str>>, D::Error> {
-    struct IdVisitor;
-    impl<'de> Visitor<'de> for IdVisitor {
-        type Value = Option<Cow<'de, str>>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string or a number")
-        }
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Borrowed(v)))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+/// Accepts an identifier written as a string or an integer (`"call_id": 1234`). Not a float:
+/// its digits would come back rounded (`123456789012345678901` as `123456789012345680000`).
+fn id_string<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    d.deserialize_any(StringOrNumber::<false>)
+}
+
+/// Accepts a start time written as a string or a number (`"started_at": 1793610845`, epoch
+/// seconds as databases export them; fractions of a second too).
+fn time_string<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    d.deserialize_any(StringOrNumber::<true>)
+}
+
+/// A string, or a number as its decimal text; floats only when `FLOATS`.
+struct StringOrNumber<const FLOATS: bool>;
+
+impl<'de, const FLOATS: bool> Visitor<'de> for StringOrNumber<FLOATS> {
+    type Value = Option<Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if FLOATS {
+            "a string or a number"
+        } else {
+            "a string or an integer"
+        })
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        if FLOATS {
             Ok(Some(Cow::Owned(v.to_string())))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
+        } else {
+            Err(E::invalid_type(de::Unexpected::Float(v), &self))
         }
     }
-    d.deserialize_any(IdVisitor)
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -259,6 +274,9 @@ mod tests {
         assert!(
             matches!(start("-5"), Err((RejectReason::InvalidField(m), Some(_))) if m.contains("epoch seconds"))
         );
+        // An id stays a string or an integer: a float's digits would come back rounded.
+        let id = br#"{"call_id":123456789012345678901,"turns":[{"text":"hi"}]}"#;
+        assert!(parse_call(id, src()).is_err());
     }
 
     #[test]
