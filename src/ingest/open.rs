@@ -37,7 +37,7 @@ pub fn open_stream(path: &Path) -> Result<Box<dyn BufRead + Send>, RejectReason>
         return Err(RejectReason::EmptyFile);
     }
     if head[..head.len().min(SNIFF_BYTES)].contains(&0) {
-        return Err(RejectReason::BinaryFile);
+        return Err(not_text(head));
     }
     Ok(stream)
 }
@@ -203,9 +203,30 @@ pub fn decode(raw: Vec<u8>) -> Result<Vec<u8>, RejectReason> {
         return Err(RejectReason::EmptyFile);
     }
     if memchr::memchr(0, &bytes).is_some() {
-        return Err(RejectReason::BinaryFile);
+        return Err(not_text(&bytes));
     }
     Ok(bytes)
+}
+
+/// Why a file with NUL bytes, starting with `head`, is not read: UTF-16 text (a byte order
+/// mark, or ASCII with every other byte NUL, as SQL Server's `bcp -w` writes it) or a binary
+/// file. UTF-16 is not converted: a large JSON Lines file is read in line ranges of its bytes,
+/// and a clear reason costs the user one `iconv`.
+fn not_text(head: &[u8]) -> RejectReason {
+    let head = &head[..head.len().min(64) & !1];
+    let nul_at = |parity: usize| {
+        head.len() >= 4
+            && head
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| (b == 0) == (i % 2 == parity))
+    };
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) || nul_at(0) || nul_at(1)
+    {
+        RejectReason::Utf16
+    } else {
+        RejectReason::BinaryFile
+    }
 }
 
 /// An error opening or reading a file, as the reject says it.
@@ -320,5 +341,40 @@ mod tests {
         let bin = dir.path().join("x.json");
         std::fs::write(&bin, b"\x7fELF\x02\x01\x01\x00\x00\x00").unwrap();
         assert_eq!(read_all(&bin).unwrap_err().code(), "binary_file");
+    }
+
+    #[test]
+    fn utf16_text_is_told_apart_from_binary_files() {
+        let text = "{\"call_id\":\"w1\",\"turns\":[{\"text\":\"hi\"}]}\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let with_bom = |bom: &[u8], body: &[u8]| [bom, body].concat();
+        for (name, bytes) in [
+            ("le_bom.jsonl", with_bom(&[0xFF, 0xFE], &le)),
+            ("be_bom.jsonl", with_bom(&[0xFE, 0xFF], &be)),
+            ("le.jsonl", le.clone()),
+            ("be.txt", be.clone()),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let why = read_all(&path).unwrap_err();
+            assert_eq!(why, RejectReason::Utf16, "{name}");
+            assert_eq!(why.code(), "invalid_utf8");
+            assert!(why.to_string().contains("iconv"), "{why}");
+            let Err(streamed) = open_stream(&path) else {
+                panic!("{name} streamed as text")
+            };
+            assert_eq!(streamed, RejectReason::Utf16, "{name}");
+        }
+        // NULs that do not alternate with text are a binary file's.
+        assert_eq!(
+            not_text(b"\x7fELF\x02\x01\x01\x00\x00\x00"),
+            RejectReason::BinaryFile
+        );
+        assert_eq!(
+            not_text(b"PK\x03\x04\x14\x00\x00\x00"),
+            RejectReason::BinaryFile
+        );
     }
 }

@@ -12,6 +12,8 @@ pub enum RejectReason {
     InvalidJson(String),
     /// The bytes are not valid UTF-8.
     InvalidUtf8,
+    /// The file is UTF-16 text (code `invalid_utf8`, with a reason that says how to convert it).
+    Utf16,
     /// The record has no `call_id` (or an empty one).
     MissingCallId,
     /// The record has no turn with text.
@@ -37,7 +39,7 @@ impl RejectReason {
     pub fn code(&self) -> &'static str {
         match self {
             RejectReason::InvalidJson(_) => "invalid_json",
-            RejectReason::InvalidUtf8 => "invalid_utf8",
+            RejectReason::InvalidUtf8 | RejectReason::Utf16 => "invalid_utf8",
             RejectReason::MissingCallId => "missing_call_id",
             RejectReason::EmptyTurns => "empty_turns",
             RejectReason::InvalidField(_) => "invalid_field",
@@ -56,6 +58,11 @@ impl fmt::Display for RejectReason {
         match self {
             RejectReason::InvalidJson(d) => write!(f, "invalid JSON: {d}"),
             RejectReason::InvalidUtf8 => f.write_str("not valid UTF-8 text"),
+            RejectReason::Utf16 => f.write_str(
+                "UTF-16 text, not UTF-8 (what Windows PowerShell 5 writes with `>` and `Out-File`): \
+                 convert it first, e.g. `iconv -f UTF-16 -t UTF-8`, or write it with \
+                 `-Encoding utf8`",
+            ),
             RejectReason::MissingCallId => f.write_str("missing call_id"),
             RejectReason::EmptyTurns => f.write_str("no turns with text"),
             RejectReason::InvalidField(d) => write!(f, "invalid field: {d}"),
