@@ -27,4 +27,5 @@ pub mod pipeline;
 pub mod report;
 pub mod scan;
 pub mod score;
+pub mod tabular;
 pub mod timing;

@@ -472,14 +472,11 @@ impl MetadataTable {
 }
 
 fn read_csv(text: &str, tab: bool) -> Result<RawRows, (Option<u64>, String)> {
-    let first = text.lines().next().unwrap_or("");
-    let delimiter = if tab || first.matches('\t').count() > first.matches(',').count() {
-        b'\t'
-    } else {
-        b','
-    };
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
+        .delimiter(crate::tabular::delimiter(
+            crate::tabular::header_line(text),
+            tab,
+        ))
         .flexible(true)
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let headers: Vec<String> = reader

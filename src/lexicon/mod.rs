@@ -219,13 +219,32 @@ impl Lexicon {
         parse::from_files(files, "embedded default lexicons")
     }
 
-    /// Loads a lexicon directory (`phrases/` layout) or a `.tsv`/`.csv` phrase table.
+    /// Loads a lexicon directory (`phrases/` layout) or a `.tsv`/`.csv` phrase table. A table
+    /// has no place for speaker labels, so it takes the embedded lexicons' (see
+    /// [`Lexicon::embedded_speaker_labels`]).
     pub fn load(path: &Path) -> Result<Lexicon, LexiconError> {
         if path.is_dir() {
             parse::from_dir(path)
         } else {
-            table::from_table(path)
+            let mut lexicon = table::from_table(path)?;
+            lexicon.speaker_labels = Lexicon::embedded_speaker_labels();
+            Ok(lexicon)
         }
+    }
+
+    /// The speaker labels of the embedded lexicons (`Kunde`, `상담사`, `Cliente`…). Without
+    /// them a transcript labelled in German or Korean names no role, so none of its
+    /// customer's cues would count: a QA team's phrase spreadsheet would silently find nothing
+    /// in its own language's calls. They are read, not matched: the lexicon's fingerprint does
+    /// not change.
+    pub fn embedded_speaker_labels() -> Vec<SpeakerLabel> {
+        let files = embedded::EMBEDDED
+            .iter()
+            .filter(|(path, _)| path.ends_with("/speaker_labels.txt"))
+            .map(|(p, t)| (p.to_string(), t.to_string()));
+        parse::from_files(files, "embedded speaker labels")
+            .expect("the shipped speaker labels are valid")
+            .speaker_labels
     }
 
     /// The rule for which speaker's hits of `category` count.
@@ -369,6 +388,29 @@ mod tests {
                 assert!(n >= 20, "{code} has only {n} {cat:?} phrases");
             }
         }
+    }
+
+    #[test]
+    fn a_phrase_table_takes_the_embedded_speaker_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.tsv");
+        std::fs::write(
+            &path,
+            "phrase\tcategory\tlanguage\nschon angerufen\trepeat\tde\n",
+        )
+        .unwrap();
+        let table = Lexicon::load(&path).unwrap();
+        let embedded = Lexicon::embedded().unwrap();
+        assert_eq!(table.speaker_labels, embedded.speaker_labels);
+        let role = |label: &str| {
+            table
+                .speaker_labels
+                .iter()
+                .find(|l| l.label == label)
+                .map(|l| l.speaker)
+        };
+        assert_eq!(role("kunde"), Some(Speaker::Customer));
+        assert_eq!(role("상담사"), Some(Speaker::Agent));
     }
 
     #[test]

@@ -40,7 +40,10 @@ fn parse_table(file: &str, text: &str, is_csv: bool) -> Result<Lexicon, LexiconE
                 .into(),
         ));
     };
-    let header = split_row(header.trim_start_matches('\u{feff}'), is_csv);
+    let header = header.trim_start_matches('\u{feff}');
+    // A `.csv` is comma- or semicolon-separated (Excel in many locales); a `.tsv` tab-separated.
+    let separator = is_csv.then(|| char::from(crate::tabular::delimiter(header, false)));
+    let header = split_row(header, separator);
     let column = |name: &str| {
         header
             .iter()
@@ -59,7 +62,7 @@ fn parse_table(file: &str, text: &str, is_csv: bool) -> Result<Lexicon, LexiconE
     let mut lex = Lexicon::default();
     let shared_file: Arc<str> = file.into();
     for (n, line) in lines {
-        let fields = split_row(line, is_csv);
+        let fields = split_row(line, separator);
         let field = |i: usize| fields.get(i).map(|s| s.trim()).unwrap_or("");
         let (phrase, category, language) =
             (field(phrase_col), field(category_col), field(lang_col));
@@ -90,10 +93,11 @@ fn parse_table(file: &str, text: &str, is_csv: bool) -> Result<Lexicon, LexiconE
 }
 
 /// Splits one row: tabs for TSV; commas with double-quote quoting for CSV.
-fn split_row(line: &str, is_csv: bool) -> Vec<String> {
-    if !is_csv {
+/// The fields of a row: split at tabs (`None`), or CSV with RFC 4180 quoting and `separator`.
+fn split_row(line: &str, separator: Option<char>) -> Vec<String> {
+    let Some(separator) = separator else {
         return line.split('\t').map(str::to_string).collect();
-    }
+    };
     let mut fields = vec![String::new()];
     let mut quoted = false;
     let mut chars = line.chars().peekable();
@@ -105,7 +109,7 @@ fn split_row(line: &str, is_csv: bool) -> Vec<String> {
                 chars.next();
             }
             ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(String::new()),
+            (c, false) if c == separator => fields.push(String::new()),
             (c, _) => field.push(c),
         }
     }
@@ -134,6 +138,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(lex.phrases[0].text, "well, \"no\"");
+    }
+
+    #[test]
+    fn csv_saved_with_semicolons_as_excel_does_in_many_locales() {
+        let lex = parse_table(
+            "p.csv",
+            "\u{feff}phrase;category;language\r\n\"schon; wieder\";repeat;de\r\nchef, bitte;escalation;de\r\n",
+            true,
+        )
+        .unwrap();
+        let texts: Vec<&str> = lex.phrases.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["schon; wieder", "chef, bitte"]);
+        assert_eq!(lex.phrases[1].category, Category::Escalation);
     }
 
     #[test]

@@ -979,6 +979,61 @@ fn zstd_and_gzip_vendor_files_are_read() {
     assert_eq!(calls["c-5201"]["format"].str(), "csv_turns");
 }
 
+/// What Excel saves as "CSV" in a locale whose decimal separator is a comma (German, here):
+/// semicolons between the columns, a byte order mark, CRLF lines. A phrase table, a metadata
+/// file and a turn table saved so are read like their comma-separated forms.
+#[test]
+fn semicolon_separated_spreadsheet_exports_are_read() {
+    let ws = Workspace::new();
+    let excel = |rows: &[&str]| format!("\u{feff}{}\r\n", rows.join("\r\n"));
+    ws.write(
+        "phrases.csv",
+        excel(&[
+            "phrase;category;language",
+            "\"schon; wieder angerufen\";repeat_contact;de",
+            "ich habe schon angerufen;repeat_contact;de",
+            "vorgesetzten;escalation;de",
+        ]),
+    );
+    ws.write(
+        "meta.csv",
+        excel(&[
+            "call_id;customer_id;started_at;queue",
+            "k-1;kunde-7;2026-11-02 10:00:00;rechnung",
+        ]),
+    );
+    ws.write(
+        "in/k-1.csv",
+        excel(&[
+            "call_id;speaker;text",
+            "k-1;Agent;Guten Tag, wie kann ich helfen?",
+            "k-1;Kunde;Ich habe schon angerufen, bitte den Vorgesetzten",
+        ]),
+    );
+    let o = ws.run(&[
+        "scan",
+        "in",
+        "--phrases",
+        "phrases.csv",
+        "--metadata",
+        "meta.csv",
+        "--out",
+        "out",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    let call = &calls["k-1"];
+    assert_eq!(call["format"].str(), "csv_turns");
+    assert_eq!(call["customer_id"].str(), "kunde-7");
+    assert_eq!(call["queue"].str(), "rechnung");
+    assert!(call["repeat_contact"].bool() && call["escalation"].bool());
+    let listed = ws.run(&["phrases", "list", "phrases.csv"]);
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    // The quoted phrase with a semicolon in it is one phrase.
+    assert!(listed.contains("de\trepeat_contact\t2"), "{listed}");
+}
+
 /// tests/data/formats/swapped/c-6001.json: a stereo Transcribe file whose recorder put the
 /// customer on channel 0. Read with the usual `--agent-channel 0`, the agent phrases come from
 /// the "customer" side, so the roles are swapped; `--trust-channel-map` keeps the map.

@@ -25,12 +25,7 @@ use crate::model::{Call, SourceRef, Speaker};
 pub struct CsvTurns;
 
 fn delimiter(text: &str, ext: &str) -> u8 {
-    let first = text.lines().next().unwrap_or("");
-    if ext == "tsv" || first.matches('\t').count() > first.matches(',').count() {
-        b'\t'
-    } else {
-        b','
-    }
+    crate::tabular::delimiter(crate::tabular::header_line(text), ext == "tsv")
 }
 
 fn header_fields(text: &str, ext: &str) -> Vec<String> {
