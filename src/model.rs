@@ -86,6 +86,7 @@ impl Speaker {
             "staff",
             "support",
             "bot",
+            "assistant",
         ];
         const CUSTOMER: &[&str] = &[
             "customer", "caller", "client", "user", "consumer", "member", "visitor",

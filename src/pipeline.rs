@@ -778,6 +778,14 @@ fn tally(counts: &mut RunCounts, scanned: &ScannedCall, scanner: &Scanner) {
             *counts.calls_flagged.entry(flag.to_string()).or_default() += 1;
         }
     }
+    if !scanned
+        .call
+        .turns
+        .iter()
+        .any(|t| t.speaker == crate::model::Speaker::Customer)
+    {
+        counts.calls_without_customer += 1;
+    }
 }
 
 #[cfg(test)]

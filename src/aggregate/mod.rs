@@ -33,6 +33,10 @@ pub struct RunCounts {
     pub hits_by_category: BTreeMap<String, u64>,
     /// Calls flagged, by flag (repeat_contact, escalation, negative_sentiment).
     pub calls_flagged: BTreeMap<String, u64>,
+    /// Calls written with no turn of the customer's: roles neither given by the format nor
+    /// inferred, so their repeat-contact and escalation cues do not count. Many of them in a
+    /// run means a misread format (an unmapped label, a missing channel map), not quiet calls.
+    pub calls_without_customer: u64,
 }
 
 impl RunCounts {
@@ -59,6 +63,7 @@ impl AddAssign<&RunCounts> for RunCounts {
         add_map(&mut self.rejected_by_reason, &o.rejected_by_reason);
         add_map(&mut self.hits_by_category, &o.hits_by_category);
         add_map(&mut self.calls_flagged, &o.calls_flagged);
+        self.calls_without_customer += o.calls_without_customer;
     }
 }
 
@@ -72,6 +77,7 @@ mod tests {
             records_read: 3,
             calls_written: 2,
             records_rejected: 1,
+            calls_without_customer: 1,
             ..Default::default()
         };
         a.rejected_by_reason.insert("invalid_json".into(), 1);
@@ -88,5 +94,6 @@ mod tests {
         assert_eq!(ab, ba);
         assert!(ab.is_balanced());
         assert_eq!(ab.records_read, 8);
+        assert_eq!(ab.calls_without_customer, 1);
     }
 }

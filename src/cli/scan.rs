@@ -288,6 +288,13 @@ fn summary(
             .collect();
         s.push_str(&format!(" Top reject reasons: {}.", top.join(", ")));
     }
+    if c.calls_without_customer > 0 {
+        s.push_str(&format!(
+            " {} call(s) have no customer turn (roles neither given nor inferred): their \
+             repeat-contact and escalation cues do not count (docs/FORMATS.md, \"Speaker roles\").",
+            c.calls_without_customer
+        ));
+    }
     s.push_str(&format!(
         " Output: {} (manifest {}).",
         out.display(),

@@ -42,6 +42,37 @@ fn the_summary_is_one_paragraph_on_stderr_and_quiet_silences_it() {
 }
 
 #[test]
+fn calls_without_a_customer_turn_are_counted_and_named_in_the_summary() {
+    // r1 names its roles with `role`; r2 with a key fcrscan does not read, so no turn of it is
+    // the customer's and its cue cannot count.
+    let ws = Workspace::new();
+    ws.write(
+        "in/a.jsonl",
+        concat!(
+            r#"{"call_id":"r1","turns":[{"role":"agent","text":"how can I help"},{"role":"customer","text":"I already called twice"}]}"#,
+            "\n",
+            r#"{"call_id":"r2","turns":[{"participant":"customer","text":"I already called twice"}]}"#,
+            "\n",
+        ),
+    );
+    let out = ws.run(&["scan", "in", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Calls flagged: repeat_contact 1."), "{err}");
+    assert!(err.contains(" 1 call(s) have no customer turn"), "{err}");
+    let runs = ws.path("out/runs");
+    let manifest = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    assert_eq!(m["counts"]["calls_without_customer"], 1, "{m}");
+}
+
+#[test]
 fn a_fatal_error_names_its_cause_once() {
     let ws = Workspace::new();
     ws.write(

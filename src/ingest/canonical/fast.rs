@@ -176,6 +176,8 @@ impl<'a> Reader<'a> {
                 "start_s" => turn.start_s = seen.first(1, r.opt_number())?,
                 "end_s" => turn.end_s = seen.first(2, r.opt_number())?,
                 "text" => turn.text = seen.first(3, r.opt_string())?,
+                "role" => turn.role = seen.first(4, r.opt_string())?,
+                "content" => turn.content = seen.first(5, r.opt_string())?,
                 _ => r.skip_value(0)?,
             }
             Some(())
@@ -415,6 +417,7 @@ mod tests {
             " \t{ \"call_id\" : 1234 , \"customer_id\":0, \"turns\" : [ ] }\r\n",
             r#"{"call_id":"c2","queue":null,"channel":null,"duration_s":null,"customer_id":null,"turns":null}"#,
             r#"{"call_id":"c4","started_at":1793610845,"turns":[{"text":"epoch seconds"}]}"#,
+            r#"{"call_id":"c7","turns":[{"role":"customer","content":"chat log"},{"speaker":"spk_0","role":"agent","text":"both"}]}"#,
             r#"{"turns":[{"text":"no speaker"},{"speaker":null,"text":null},{}],"call_id":"c3"}"#,
             r#"{"call_id":"c4","extra":{"a":[1,2.5,{"b":null}],"c":true,"d":false,"e":"x\"y"},"turns":[{"text":"t","confidence":0.93,"words":[]}]}"#,
             r#"{"call_id":"c\u00e9 \ud83d\ude00","turns":[{"speaker":"Agent","text":"say \"hi\"\\ \/ \b\f\n\r\t \u00E9t\u00e9"}]}"#,

@@ -1,8 +1,8 @@
 //! fcrscan's canonical JSON: one call per JSON Lines record, or one per `.json` file.
 //!
 //! `{"call_id", "customer_id"?, "agent_id"?, "queue"?, "channel"?, "language"?, "started_at"?,
-//! "duration_s"?, "turns": [{"speaker", "start_s"?, "end_s"?, "text"}]}`; unknown fields are
-//! ignored. `started_at` is read as metadata files' start times are (RFC 3339, a date, or epoch
+//! "duration_s"?, "turns": [{"speaker", "start_s"?, "end_s"?, "text"}]}`, with `role` read for a
+//! turn without `speaker` and `content` for one without `text`; unknown fields are ignored. `started_at` is read as metadata files' start times are (RFC 3339, a date, or epoch
 //! seconds or milliseconds, as a string or a number). Parsing borrows from the input buffer (`Cow`), so text without JSON escapes is copied
 //! once, into the [`Call`]. Records in the usual shape are read by a reader of their own
 //! (`fast.rs`); serde_json reads the rest and words the errors.
@@ -53,6 +53,13 @@ struct RawTurn<'a> {
     end_s: Option<f64>,
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     text: Option<Cow<'a, str>>,
+    /// The role when `speaker` is absent or names none (`"speaker": "spk_0", "role": "agent"`):
+    /// exports and chat logs often say `role`.
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
+    role: Option<Cow<'a, str>>,
+    /// Read when `text` is absent: chat logs often say `content`.
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
+    content: Option<Cow<'a, str>>,
 }
 
 /// Whether `bytes` looks like a canonical call object (has `"turns"` and `"call_id"` keys), for
@@ -112,12 +119,22 @@ pub fn parse_call_text(
     let raw_turns = raw.turns.unwrap_or_default();
     let mut turns = Vec::with_capacity(raw_turns.len());
     for t in raw_turns {
-        let Some(text) = t.text else { continue };
+        let Some(text) = t.text.or(t.content) else {
+            continue;
+        };
         if text.trim().is_empty() {
             continue;
         }
-        let label = t.speaker.as_deref().unwrap_or("");
-        let speaker = Speaker::from_label(label);
+        // `speaker` is kept as the label (a name, `spk_0`); `role` gives the role when the
+        // label names none.
+        let label = t.speaker.as_deref().or(t.role.as_deref()).unwrap_or("");
+        let speaker = match Speaker::from_label(label) {
+            Speaker::Unknown => t
+                .role
+                .as_deref()
+                .map_or(Speaker::Unknown, Speaker::from_label),
+            named => named,
+        };
         turns.push(Turn {
             speaker,
             // The usual labels ("agent", "customer") are not stored again: an empty label means
@@ -277,6 +294,27 @@ mod tests {
         // An id stays a string or an integer: a float's digits would come back rounded.
         let id = br#"{"call_id":123456789012345678901,"turns":[{"text":"hi"}]}"#;
         assert!(parse_call(id, src()).is_err());
+    }
+
+    #[test]
+    fn role_and_content_stand_in_for_a_missing_speaker_and_text() {
+        let line = br#"{"call_id":"r1","turns":[{"role":"agent","content":"how can I help"},{"role":"Customer","text":"I already called"},{"speaker":"spk_1","role":"agent","text":"both"}]}"#;
+        let call = parse_call(line, src()).unwrap();
+        let turns: Vec<(Speaker, &str)> = call
+            .turns
+            .iter()
+            .map(|t| (t.speaker, t.text.as_str()))
+            .collect();
+        assert_eq!(
+            turns,
+            [
+                (Speaker::Agent, "how can I help"),
+                (Speaker::Customer, "I already called"),
+                // Where both are given, `speaker` is the label and `role` the role.
+                (Speaker::Agent, "both"),
+            ]
+        );
+        assert_eq!(call.turns[2].speaker_label, "spk_1");
     }
 
     #[test]
