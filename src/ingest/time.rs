@@ -64,6 +64,56 @@ pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
     }
 }
 
+/// A start time as metadata files and canonical JSON write it: RFC 3339, `YYYY-MM-DD[ HH:MM:SS]`, compact
+/// `YYYYMMDD[THHMMSS]`, or epoch seconds (milliseconds when above 10^11).
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(us) = parse_rfc3339_us(s) {
+        return Some(us);
+    }
+    // Compact forms: YYYYMMDD, YYYYMMDDhhmmss, YYYYMMDDThhmmss[Z], YYYYMMDD_hhmmss.
+    let core = s.strip_suffix(['Z', 'z']).unwrap_or(s);
+    let digits: String = core
+        .chars()
+        .filter(|c| !matches!(c, 'T' | 't' | '_'))
+        .collect();
+    let separators = core.len() - digits.len();
+    let compact = digits.bytes().all(|b| b.is_ascii_digit())
+        && ((digits.len() == 8 && separators == 0)
+            || (digits.len() == 14
+                && (separators == 0
+                    || (separators == 1
+                        && core
+                            .as_bytes()
+                            .get(8)
+                            .is_some_and(|b| matches!(b, b'T' | b't' | b'_'))))));
+    if compact {
+        let n = |a: usize, b: usize| digits[a..b].parse::<i64>().ok();
+        let (y, m, d) = (n(0, 4)?, n(4, 6)?, n(6, 8)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        let mut us = days_from_civil(y, m, d) * 86_400_000_000;
+        if digits.len() == 14 {
+            let (h, mi, se) = (n(8, 10)?, n(10, 12)?, n(12, 14)?);
+            if h > 23 || mi > 59 || se > 60 {
+                return None;
+            }
+            us += ((h * 60 + mi) * 60 + se) * 1_000_000;
+        }
+        return Some(us);
+    }
+    let x: f64 = s.parse().ok()?;
+    if !x.is_finite() || x < 0.0 {
+        return None;
+    }
+    Some(if x > 1e11 {
+        (x * 1000.0) as i64
+    } else {
+        (x * 1e6) as i64
+    })
+}
+
 /// Microseconds in a day.
 pub const DAY_US: i64 = 86_400 * 1_000_000;
 

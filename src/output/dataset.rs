@@ -40,6 +40,7 @@ use rayon::ThreadPool;
 use rayon::prelude::*;
 
 use super::batch::BatchBuilder;
+use super::history::HistoryError;
 use super::id_set::IdSet;
 use super::schema::{CALLS, ColType, SCHEMA_VERSION, Table};
 use super::spill::Spill;
@@ -1057,22 +1058,21 @@ impl StagedRun {
             day_of_date(date)
                 .is_some_and(|day| written.iter().any(|w| (day - w).abs() <= MOVED_CALL_DAYS))
         };
-        let calls_dir = self.root.join(CALLS.name);
-        let candidates: Vec<String> = fs::read_dir(&calls_dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter_map(|e| {
-                        let name = e.file_name().into_string().ok()?;
-                        Some(name.strip_prefix("call_date=")?.to_string())
-                    })
-                    .filter(|date| {
-                        !replace.call_dates.contains(date)
-                            && (date == UNKNOWN_DATE || near_a_date_written(date))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let calls = super::history::partitions(&self.root, &CALLS).map_err(|e| match e {
+            HistoryError::Io { path, source } => OutputError::Io {
+                action: "listing the partitions of",
+                path,
+                source,
+            },
+            other => unreachable!("listing partitions reads no file: {other}"),
+        })?;
+        let candidates: Vec<String> = calls
+            .dated
+            .into_iter()
+            .filter(|date| near_a_date_written(date))
+            .chain(calls.unknown.then(|| UNKNOWN_DATE.to_string()))
+            .filter(|date| !replace.call_dates.contains(date))
+            .collect();
         candidates
             .into_par_iter()
             .filter_map(|date| {

@@ -15,8 +15,8 @@ use serde::de::{self, Deserializer, Visitor};
 
 mod fast;
 
-use super::metadata::parse_timestamp;
 use super::reject::RejectReason;
+use super::time::parse_timestamp;
 use crate::model::{Call, SourceRef, Speaker, Turn};
 
 /// A record's fields as read, before they are checked. Both readers produce it: [`fast::read`]

@@ -17,7 +17,8 @@
 use std::collections::HashMap;
 
 use super::{Content, Format, Input, Kind, TurnBuilder, extension, make_call};
-use crate::ingest::metadata::{ColumnMap, Field, is_millis_column, parse_timestamp};
+use crate::ingest::metadata::{ColumnMap, Field, is_millis_column};
+use crate::ingest::time::parse_timestamp;
 use crate::ingest::{Reject, RejectReason};
 use crate::model::{Call, SourceRef, Speaker};
 
