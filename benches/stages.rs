@@ -17,6 +17,7 @@ use fcrscan::normalize::{Folded, fold_into, fold_text_into};
 use fcrscan::output::rows::{TranscriptPolicy, write_call};
 use fcrscan::output::{DatasetWriter, writer_properties};
 use fcrscan::scan::Scanner;
+use fcrscan::zone::Zone;
 
 const TURNS: &[(&str, &str)] = &[
     (
@@ -130,7 +131,7 @@ fn stages(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     g.bench_function("write", |b| {
         b.iter(|| {
-            let props = writer_properties("bench", &scanner.fingerprint);
+            let props = writer_properties("bench", &scanner.fingerprint, &Zone::utc());
             let mut out = DatasetWriter::create(dir.path(), "bench", props).expect("writer");
             for s in &scanned {
                 write_call(
@@ -139,6 +140,7 @@ fn stages(c: &mut Criterion) {
                     &scanner.lexicon,
                     &scanner.fingerprint,
                     TranscriptPolicy::Flagged,
+                    &Zone::utc(),
                 )
                 .expect("write");
             }

@@ -29,3 +29,4 @@ pub mod scan;
 pub mod score;
 pub mod tabular;
 pub mod timing;
+pub mod zone;

@@ -32,12 +32,13 @@ use std::time::Instant;
 
 use crate::aggregate::cells::CellTable;
 use crate::aggregate::fcr::{FcrCounts, UNKNOWN_DATE, call_date_of_day, day_of};
-use crate::ingest::time::{DAY_US, day_of_date, utc_date};
+use crate::ingest::time::day_of_date;
 use crate::link::{ContactInput, ContactRow, LinkConfig, link};
 use crate::output::fcr_tables::{
     CONTACTS, FCR, FCR_TABLES, append_contacts, link_settings, link_writer_properties,
     write_contacts, write_fcr,
 };
+use crate::zone::Zone;
 use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
@@ -143,16 +144,20 @@ pub enum LinkError {
     Output(#[from] OutputError),
 }
 
-/// Midnight UTC of a `YYYY-MM-DD` date, in µs since the epoch; `None` for anything else.
+/// The first instant of a `YYYY-MM-DD` date in `zone` (its midnight), in µs since the epoch;
+/// `None` for anything else.
 ///
 /// ```
 /// use fcrscan::linking::date_start_us;
+/// use fcrscan::zone::Zone;
 ///
-/// assert_eq!(date_start_us("1970-01-02"), Some(86_400_000_000));
-/// assert_eq!(date_start_us("unknown"), None);
+/// assert_eq!(date_start_us("1970-01-02", &Zone::utc()), Some(86_400_000_000));
+/// let tokyo = Zone::parse("Asia/Tokyo").unwrap();
+/// assert_eq!(date_start_us("1970-01-02", &tokyo), Some(15 * 3_600_000_000));
+/// assert_eq!(date_start_us("unknown", &Zone::utc()), None);
 /// ```
-pub fn date_start_us(date: &str) -> Option<i64> {
-    day_of_date(date)?.checked_mul(DAY_US)
+pub fn date_start_us(date: &str, zone: &Zone) -> Option<i64> {
+    Some(zone.day_start_us(day_of_date(date)?))
 }
 
 /// Which partitions a run reads and recomputes.
@@ -178,18 +183,18 @@ enum Range {
     /// Every one.
     #[default]
     All,
-    /// Those from R (midnight UTC, µs since the epoch) on.
+    /// Those from R (the first instant of a day in the dataset's zone, µs since the epoch) on.
     From(i64),
     /// None: the run changed no dated call.
     Nothing,
 }
 
 impl Range {
-    /// Whether the dated partition `date` is recomputed.
-    fn contains(self, date: &str) -> bool {
+    /// Whether the dated partition `date` (of a dataset in `zone`) is recomputed.
+    fn contains(self, date: &str, zone: &Zone) -> bool {
         match self {
             Range::All => true,
-            Range::From(r_us) => date_start_us(date).is_some_and(|d| d >= r_us),
+            Range::From(r_us) => date_start_us(date, zone).is_some_and(|d| d >= r_us),
             Range::Nothing => false,
         }
     }
@@ -206,13 +211,18 @@ impl Plan {
     }
 
     /// The incremental plan after a scan that wrote `scanned`.
-    fn incremental(scanned: &BTreeSet<String>, calls: &Partitions, cfg: &LinkConfig) -> Plan {
+    fn incremental(
+        scanned: &BTreeSet<String>,
+        calls: &Partitions,
+        cfg: &LinkConfig,
+        zone: &Zone,
+    ) -> Plan {
         // Also when the calls' `unknown` partition is gone: its last calls were scanned again
         // with a start time, and their contacts rows there must go too.
         let unknown = scanned.contains(UNKNOWN_DATE);
         let touched: BTreeSet<&String> = scanned
             .iter()
-            .filter(|d| calls.dated.contains(*d) && date_start_us(d).is_some())
+            .filter(|d| calls.dated.contains(*d) && day_of_date(d).is_some())
             .collect();
         let Some(&earliest_touched) = touched.first() else {
             // No dated call changed, so no link and no data end moved.
@@ -227,21 +237,18 @@ impl Plan {
         let latest_untouched = calls.dated.iter().rev().find(|d| !touched.contains(d));
         let b_day = latest_untouched.map_or(earliest_touched, |d| d.min(earliest_touched));
         let w = cfg.window_s.saturating_mul(1_000_000);
-        let b_us = date_start_us(b_day).expect("only parseable dates are planned");
-        let r_us = b_us
-            .saturating_sub(w.saturating_mul(2))
-            .div_euclid(DAY_US)
-            .saturating_mul(DAY_US);
+        let b_us = date_start_us(b_day, zone).expect("only parseable dates are planned");
+        let r_us = zone.day_start_us(zone.day_of(b_us.saturating_sub(w.saturating_mul(2))));
         let (r_day, l_day, anchor_day) = (
-            utc_date(r_us),
-            utc_date(r_us.saturating_sub(w.saturating_mul(2))),
-            utc_date(r_us.saturating_sub(w)),
+            zone.date_of(r_us),
+            zone.date_of(r_us.saturating_sub(w.saturating_mul(2))),
+            zone.date_of(r_us.saturating_sub(w)),
         );
         let dated = || {
             calls
                 .dated
                 .iter()
-                .filter(|d| date_start_us(d).is_some())
+                .filter(|d| day_of_date(d).is_some())
                 .cloned()
         };
         Plan {
@@ -276,10 +283,11 @@ pub const SHARD_CALLS: u64 = 50_000;
 pub fn link_dataset(
     root: &Path,
     cfg: &LinkConfig,
+    zone: &Zone,
     scope: &LinkScope,
     run_id: &str,
 ) -> Result<LinkReport, LinkError> {
-    link_dataset_in_shards(root, cfg, scope, run_id, SHARD_CALLS)
+    link_dataset_in_shards(root, cfg, zone, scope, run_id, SHARD_CALLS)
 }
 
 /// [`link_dataset`], linking at most about `shard_calls` recent calls at once. The rows do not
@@ -287,6 +295,7 @@ pub fn link_dataset(
 pub fn link_dataset_in_shards(
     root: &Path,
     cfg: &LinkConfig,
+    zone: &Zone,
     scope: &LinkScope,
     run_id: &str,
     shard_calls: u64,
@@ -304,7 +313,7 @@ pub fn link_dataset_in_shards(
             } else if !contacts.is_empty() && stored.as_ref() != Some(&now) {
                 Plan::full(FullRelink::OptionsChanged { stored, now }, &calls)
             } else {
-                Plan::incremental(scanned, &calls, cfg)
+                Plan::incremental(scanned, &calls, cfg, zone)
             }
         }
     };
@@ -312,6 +321,7 @@ pub fn link_dataset_in_shards(
         Relink {
             root,
             cfg,
+            zone,
             plan,
             scope,
             calls_parts: &calls,
@@ -360,6 +370,8 @@ fn shard_of(call_id: &str, customer: Option<&str>, shards: u64) -> u64 {
 struct Relink<'a> {
     root: &'a Path,
     cfg: &'a LinkConfig,
+    /// The zone the dataset counts its call dates in.
+    zone: &'a Zone,
     plan: &'a Plan,
     scope: &'a LinkScope,
     calls_parts: &'a Partitions,
@@ -439,7 +451,7 @@ impl Relink<'_> {
         let mut out = DatasetWriter::create(
             root,
             self.run_id,
-            link_writer_properties(self.run_id, self.cfg),
+            link_writer_properties(self.run_id, self.cfg, self.zone),
         )?;
         // Three shards or more: every call is read once and waits in its shard's file.
         let lookback: Vec<&str> = plan.lookback.iter().map(String::as_str).collect();
@@ -591,10 +603,9 @@ impl Relink<'_> {
         let plan = self.plan;
         let mut candidates: BTreeSet<String> = plan.recent.iter().cloned().collect();
         for parts in [contacts_parts, fcr_parts] {
-            let stale = parts
-                .dated
-                .iter()
-                .filter(|d| plan.range.contains(d) && !self.calls_parts.dated.contains(*d));
+            let stale = parts.dated.iter().filter(|d| {
+                plan.range.contains(d, self.zone) && !self.calls_parts.dated.contains(*d)
+            });
             candidates.extend(stale.cloned());
         }
         let unknown_held = contacts_parts.unknown || fcr_parts.unknown;
@@ -736,10 +747,10 @@ impl Relink<'_> {
         // Counting the rows into cells and finding each row's day both only read the rows:
         // side by side, they take the time of the longer (50,000 calls: 30 and 17 ms).
         let (counted, days) = rayon::join(
-            || cells.add_contacts(&rows, |id| by_id.get(id).copied()),
+            || cells.add_contacts(&rows, self.zone, |id| by_id.get(id).copied()),
             || {
                 rows.iter()
-                    .map(|row| day_of(by_id[row.call_id.as_str()].started_at_us))
+                    .map(|row| day_of(by_id[row.call_id.as_str()].started_at_us, self.zone))
                     .collect::<Vec<_>>()
             },
         );
@@ -866,12 +877,13 @@ mod tests {
             &scanned(&["2026-10-11"]),
             &held(&["2026-10-11"]),
             &LinkConfig::default(),
+            &Zone::utc(),
         );
         // B = 10-10 (the last day held before; earlier than 10-11), R = B − 14 d = 09-26,
         // reads from R − 14 d = 09-12, anchors from R − 7 d = 09-19.
         assert_eq!(
             plan.range,
-            Range::From(date_start_us("2026-09-26").expect("a date"))
+            Range::From(date_start_us("2026-09-26", &Zone::utc()).expect("a date"))
         );
         assert_eq!(
             (plan.recent.first(), plan.recent.last(), plan.recent.len()),
@@ -886,11 +898,32 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_counts_days_in_the_datasets_zone() {
+        // The same night in a dataset dated in Seoul: the same partitions, but R is Seoul's
+        // midnight, 15:00 UTC the day before. Rows of calls from R on are rewritten, so a call at
+        // 08:00 on 09-26 in Seoul (23:00 UTC on 09-25) must be on this side of R.
+        let seoul = Zone::parse("Asia/Seoul").expect("a zone");
+        let plan = Plan::incremental(
+            &scanned(&["2026-10-11"]),
+            &held(&["2026-10-11"]),
+            &LinkConfig::default(),
+            &seoul,
+        );
+        let r_us = crate::ingest::time::parse_rfc3339_us("2026-09-25T15:00:00Z").expect("a time");
+        assert_eq!(plan.range, Range::From(r_us));
+        assert_eq!(plan.recent.first(), Some(&"2026-09-26".into()));
+        assert_eq!(plan.lookback.first(), Some(&"2026-09-12".into()));
+        assert!(plan.range.contains("2026-09-26", &seoul));
+        assert!(!plan.range.contains("2026-09-25", &seoul));
+    }
+
+    #[test]
     fn a_late_night_recomputes_from_before_its_own_dates() {
         let plan = Plan::incremental(
             &scanned(&["2026-09-05", "unknown"]),
             &held(&[]),
             &LinkConfig::try_new(3 * 86_400, 900, false, false).expect("valid"),
+            &Zone::utc(),
         );
         // B = 09-05, R = 08-30: every held partition is recomputed; nothing is before R.
         assert_eq!(plan.recent.len(), 40);
@@ -900,7 +933,12 @@ mod tests {
 
     #[test]
     fn a_night_without_dated_calls_recomputes_no_dated_partition() {
-        let plan = Plan::incremental(&scanned(&["unknown"]), &held(&[]), &LinkConfig::default());
+        let plan = Plan::incremental(
+            &scanned(&["unknown"]),
+            &held(&[]),
+            &LinkConfig::default(),
+            &Zone::utc(),
+        );
         assert_eq!(plan.range, Range::Nothing);
         assert!(plan.recent.is_empty() && plan.unknown);
     }

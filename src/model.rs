@@ -227,8 +227,12 @@ pub struct Call {
     pub channel: Option<String>,
     /// The BCP-47 tag as given by the record (`pt-BR`, `zh-Hant`), if any.
     pub language_tag: Option<String>,
-    /// Start of the call in microseconds since the Unix epoch, UTC.
+    /// Start of the call in microseconds since the Unix epoch, UTC: once ingest has finished
+    /// the call, always an instant ([`crate::ingest::finish_call`]).
     pub started_at_us: Option<i64>,
+    /// `started_at_us` was read from a time without an offset and counts its wall-clock time
+    /// as if it were UTC, until ingest places it in the run's `--timezone`.
+    pub started_at_local: bool,
     /// Duration in seconds, when known (given, or from the last turn's end).
     pub duration_s: Option<f64>,
     /// The conversation, in order.
@@ -253,6 +257,12 @@ pub struct Call {
 }
 
 impl Call {
+    /// Sets the start time to one read from text, which may name no offset.
+    pub fn set_start(&mut self, start: Option<crate::ingest::time::Stamp>) {
+        self.started_at_us = start.map(|t| t.us);
+        self.started_at_local = start.is_some_and(|t| t.local);
+    }
+
     /// A call with an id, a source and turns; everything else unknown, roles given.
     pub fn new(call_id: impl Into<String>, source: SourceRef, turns: Vec<Turn>) -> Call {
         Call {
@@ -265,6 +275,7 @@ impl Call {
             channel: None,
             language_tag: None,
             started_at_us: None,
+            started_at_local: false,
             duration_s: None,
             turns,
             role_source: RoleSource::Given,

@@ -290,7 +290,7 @@ pub fn run_scan(
     scanner.matcher.expect_input_bytes(total);
     timings.insert("discover".to_string(), started.elapsed().as_millis() as u64);
 
-    let props = writer_properties(&options.run_id, &scanner.fingerprint);
+    let props = writer_properties(&options.run_id, &scanner.fingerprint, &options.ingest.zone);
     let mut writer = DatasetWriter::create(out_dir, &options.run_id, props)?;
     let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
@@ -730,13 +730,14 @@ fn write_outputs(
                     reject(&mut writer, &mut counts, r)?;
                     continue;
                 }
-                call_dates.insert(call_date(&scanned));
+                call_dates.insert(call_date(&scanned, &options.ingest.zone));
                 write_call(
                     &mut writer,
                     &scanned,
                     &scanner.lexicon,
                     &scanner.fingerprint,
                     options.transcripts,
+                    &options.ingest.zone,
                 )?;
                 counts.calls_written += 1;
                 tally(&mut counts, &scanned, scanner);

@@ -19,6 +19,7 @@ use hashbrown::HashMap;
 
 use super::fcr::{COUNT_FIELDS, FcrCounts, FcrKey, MissingCall, call_date_of_day, day_of};
 use crate::link::{ContactInput, ContactRow};
+use crate::zone::Zone;
 
 /// Interned strings; id 0 stands for `None`.
 #[derive(Debug)]
@@ -110,6 +111,7 @@ impl CellTable {
     pub fn add_contacts<'c>(
         &mut self,
         rows: &[ContactRow],
+        zone: &Zone,
         call_of: impl Fn(&str) -> Option<&'c ContactInput>,
     ) -> Result<(), MissingCall> {
         // Each day is named and interned once, not once per row.
@@ -118,7 +120,7 @@ impl CellTable {
             let call = call_of(&row.call_id).ok_or_else(|| MissingCall {
                 call_id: row.call_id.clone(),
             })?;
-            let day = day_of(call.started_at_us);
+            let day = day_of(call.started_at_us, zone);
             let date = match dates.get(&day) {
                 Some(&id) => id,
                 None => {
@@ -331,7 +333,8 @@ mod tests {
         let mut reference: BTreeMap<FcrKey, FcrCounts> = BTreeMap::new();
         for row in &rows {
             let call = call_of(&row.call_id).expect("rows come from these calls");
-            *reference.entry(FcrKey::of(call)).or_default() += FcrCounts::of_contact(row, call);
+            *reference.entry(FcrKey::of(call, &Zone::utc())).or_default() +=
+                FcrCounts::of_contact(row, call);
         }
         assert!(reference.len() > 4 && reference.keys().any(|k| k.call_date == "unknown"));
 
@@ -339,7 +342,7 @@ mod tests {
         let (first, second) = rows.split_at(rows.len() / 2);
         for shard in [first, second] {
             table
-                .add_contacts(shard, call_of)
+                .add_contacts(shard, &Zone::utc(), call_of)
                 .expect("rows come from these calls");
         }
         assert_eq!(table.into_map(), reference);
@@ -347,7 +350,9 @@ mod tests {
         // A row whose call is not found is an error that names it.
         let others = &calls[1..];
         let err = CellTable::new()
-            .add_contacts(&rows, |id| others.iter().rev().find(|c| c.call_id == id))
+            .add_contacts(&rows, &Zone::utc(), |id| {
+                others.iter().rev().find(|c| c.call_id == id)
+            })
             .expect_err("a call is missing");
         assert!(!others.iter().any(|c| c.call_id == err.call_id));
         assert!(rows.iter().any(|r| r.call_id == err.call_id));

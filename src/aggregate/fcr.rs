@@ -29,16 +29,18 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign};
 
 use super::cells::CellTable;
-use crate::ingest::time::{DAY_US, date_of_day, utc_date};
+use crate::ingest::time::date_of_day;
 use crate::link::{ContactInput, ContactRow, Outcome};
+use crate::zone::Zone;
 
 /// The `call_date` of a call without a start time.
 pub const UNKNOWN_DATE: &str = "unknown";
 
-/// The UTC day number (days since 1970-01-01) a call started on; `None` without a start. Rows
-/// are grouped by it and named once per day ([`call_date_of_day`]), not once per call.
-pub fn day_of(started_at_us: Option<i64>) -> Option<i64> {
-    started_at_us.map(|us| us.div_euclid(DAY_US))
+/// The day number (days since 1970-01-01) of the date in `zone` a call started on; `None`
+/// without a start. Rows are grouped by it and named once per day ([`call_date_of_day`]), not
+/// once per call.
+pub fn day_of(started_at_us: Option<i64>, zone: &Zone) -> Option<i64> {
+    started_at_us.map(|us| zone.day_of(us))
 }
 
 /// The `call_date` of a day number: `YYYY-MM-DD`, or [`UNKNOWN_DATE`] for `None`.
@@ -66,11 +68,9 @@ pub struct FcrKey {
 
 impl FcrKey {
     /// The cell a call is counted in: its own date, queue, agent, channel and language.
-    pub fn of(call: &ContactInput) -> FcrKey {
+    pub fn of(call: &ContactInput, zone: &Zone) -> FcrKey {
         FcrKey {
-            call_date: call
-                .started_at_us
-                .map_or_else(|| UNKNOWN_DATE.to_string(), utc_date),
+            call_date: call_date_of_day(day_of(call.started_at_us, zone)),
             queue: call.queue.clone(),
             agent_id: call.agent_id.clone(),
             channel: call.channel.clone(),
@@ -295,18 +295,19 @@ pub struct MissingCall {
     pub call_id: String,
 }
 
-/// Folds linked rows into cells. Each row is matched to its call by `call_id` (the last call
-/// with that id, as [`crate::link::link`] does).
+/// Folds linked rows into cells, dated in `zone`. Each row is matched to its call by `call_id`
+/// (the last call with that id, as [`crate::link::link`] does).
 ///
 /// ```
 /// use fcrscan::aggregate::fcr::{FcrKey, tally};
 /// use fcrscan::link::{ContactInput, LinkConfig, link};
+/// use fcrscan::zone::Zone;
 ///
 /// let mut call = ContactInput::new("c1", "en");
 /// call.customer_id = Some("cust-7".into());
 /// call.started_at_us = Some(0);
 /// let rows = link(std::slice::from_ref(&call), 8 * 86_400_000_000, &LinkConfig::default());
-/// let cells = tally(&rows, &[call])?;
+/// let cells = tally(&rows, &[call], &Zone::utc())?;
 /// let key = FcrKey {
 ///     call_date: "1970-01-01".into(),
 ///     queue: None,
@@ -321,6 +322,7 @@ pub struct MissingCall {
 pub fn tally(
     rows: &[ContactRow],
     calls: &[ContactInput],
+    zone: &Zone,
 ) -> Result<BTreeMap<FcrKey, FcrCounts>, MissingCall> {
     // Hashed: a B-tree of call_id strings was a tenth of the link step in string compares.
     let mut by_id: HashMap<&str, &ContactInput> = HashMap::with_capacity(calls.len());
@@ -328,7 +330,7 @@ pub fn tally(
         by_id.insert(&call.call_id, call);
     }
     let mut table = CellTable::new();
-    table.add_contacts(rows, |id| by_id.get(id).copied())?;
+    table.add_contacts(rows, zone, |id| by_id.get(id).copied())?;
     Ok(table.into_map())
 }
 
@@ -390,7 +392,7 @@ mod tests {
     fn worked_example_cells() -> BTreeMap<FcrKey, FcrCounts> {
         let calls = worked_example();
         let rows = link(&calls, fixture::DATA_END_US, &LinkConfig::default());
-        tally(&rows, &calls).expect("rows come from these calls")
+        tally(&rows, &calls, &Zone::utc()).expect("rows come from these calls")
     }
 
     fn assert_close(got: Option<Rate>, want: (f64, f64, f64)) {
@@ -521,8 +523,8 @@ mod tests {
 
         // Two shards of the rows, tallied apart and merged with `+=`.
         let (left, right) = rows.split_at(6);
-        let mut merged = tally(left, &calls).expect("same calls");
-        for (key, c) in tally(right, &calls).expect("same calls") {
+        let mut merged = tally(left, &calls, &Zone::utc()).expect("same calls");
+        for (key, c) in tally(right, &calls, &Zone::utc()).expect("same calls") {
             *merged.entry(key).or_default() += c;
         }
         assert_eq!(merged, one_run);
@@ -534,7 +536,7 @@ mod tests {
             .partition(|c| fixture::NIGHT_2.iter().all(|id| c.call_id != *id));
         let relinked: Vec<_> = night2.iter().chain(&night1).cloned().collect();
         let rows2 = link(&relinked, fixture::DATA_END_US, &LinkConfig::default());
-        let cells2 = tally(&rows2, &relinked).expect("same calls");
+        let cells2 = tally(&rows2, &relinked, &Zone::utc()).expect("same calls");
         assert_eq!(cells2, one_run);
         let per_date_sum: FcrCounts = by_date(&cells2).values().sum();
         assert_eq!(per_date_sum, one_run.values().sum());
@@ -546,7 +548,7 @@ mod tests {
     fn a_row_without_its_call_is_an_error() {
         let calls = worked_example();
         let rows = link(&calls, fixture::DATA_END_US, &LinkConfig::default());
-        let err = tally(&rows, &calls[1..]).expect_err("a1 is missing");
+        let err = tally(&rows, &calls[1..], &Zone::utc()).expect_err("a1 is missing");
         assert_eq!(
             err,
             MissingCall {

@@ -15,8 +15,10 @@ use clap::Args;
 use fcrscan::link::{DurationError, LinkConfig, format_duration_s, parse_duration_s};
 use fcrscan::linking::{LinkReport, LinkScope, SHARD_CALLS, link_dataset_in_shards};
 use fcrscan::output::fcr_tables::link_settings;
+use fcrscan::output::history;
 use fcrscan::output::lock::DatasetLock;
 use fcrscan::output::manifest::{LinkManifest, RunManifest};
+use fcrscan::zone::Zone;
 
 use super::clock::{RunStart, rfc3339};
 use super::exit::Exit;
@@ -175,6 +177,32 @@ pub(super) fn lock_dataset(dir: &Path, doing: &str) -> anyhow::Result<DatasetLoc
     Ok(lock)
 }
 
+/// The time zone the dataset at `dir` counts its call dates in: the one it was written in, or
+/// `given` (`--timezone`) for a dataset without calls, UTC without either. A dataset keeps one
+/// zone: `given` differing from the stored one is an error, since the same calls would
+/// otherwise fall into other partitions and split a day's FCR between two dates.
+pub(super) fn dataset_zone(dir: &Path, given: Option<&Zone>) -> anyhow::Result<Zone> {
+    let stored = history::stored_zone(dir)
+        .with_context(|| format!("reading the time zone of {}", dir.display()))?;
+    let Some(stored) = stored else {
+        return Ok(given.cloned().unwrap_or_default());
+    };
+    let stored = Zone::parse(&stored).with_context(|| {
+        format!(
+            "{} records its call dates in a time zone this host does not know",
+            dir.display()
+        )
+    })?;
+    match given {
+        Some(zone) if *zone != stored => anyhow::bail!(
+            "{} counts its call dates in {stored}, not {zone}: a dataset keeps one time zone \
+             (scan into a new directory to use {zone}, or leave out --timezone)",
+            dir.display()
+        ),
+        _ => Ok(stored),
+    }
+}
+
 /// Runs `fcrscan link`.
 pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
     let cfg = match args.link.config() {
@@ -189,6 +217,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         args.dir.display()
     );
     let _lock = lock_dataset(&args.dir, "linking the calls in")?;
+    let zone = dataset_zone(&args.dir, None)?;
     let start = RunStart::now();
     let run_id = start.run_id("link");
     let jobs = thread_count(args.jobs);
@@ -196,6 +225,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         link_dataset_in_shards(
             &args.dir,
             &cfg,
+            &zone,
             &LinkScope::All,
             &run_id,
             args.link.shard_calls(),
@@ -211,6 +241,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
         settings: {
             let mut settings = settings(&report, &cfg);
             settings.insert("jobs".to_string(), jobs.to_string());
+            settings.insert("timezone".to_string(), zone.name().to_string());
             settings
         },
         calls_linked: report.calls_linked,
@@ -238,12 +269,13 @@ pub fn run(args: LinkArgs) -> anyhow::Result<Exit> {
 pub fn after_scan(
     out: &Path,
     cfg: &LinkConfig,
+    zone: &Zone,
     shard_calls: u64,
     call_dates: &BTreeSet<String>,
     run_id: &str,
 ) -> anyhow::Result<LinkReport> {
     let scope = LinkScope::Scanned(call_dates.clone());
-    link_dataset_in_shards(out, cfg, &scope, run_id, shard_calls).with_context(|| {
+    link_dataset_in_shards(out, cfg, zone, &scope, run_id, shard_calls).with_context(|| {
         format!(
             "linking contacts in {} (the calls are written; run `fcrscan link {}` with the same linking options to finish)",
             out.display(),

@@ -35,18 +35,19 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 
-    /// Only calls of this UTC date (YYYY-MM-DD); the same as --from DATE --to DATE.
+    /// Only calls of this call date (YYYY-MM-DD, in the dataset's time zone); the same as
+    /// --from DATE --to DATE.
     #[arg(long, value_name = "DATE", conflicts_with_all = ["from", "to"])]
     date: Option<String>,
 
-    /// Only calls on or after this UTC date (YYYY-MM-DD).
+    /// Only calls on or after this call date (YYYY-MM-DD).
     ///
     /// Dates are the call_date partitions of the dataset; only the partitions in range are read.
     /// Calls without a start time (call_date=unknown) are left out when a date bound is given.
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
 
-    /// Only calls on or before this UTC date (YYYY-MM-DD).
+    /// Only calls on or before this call date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
 

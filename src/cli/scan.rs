@@ -12,6 +12,7 @@ use fcrscan::output::manifest::{LexiconInfo, RunManifest};
 use fcrscan::output::rows::TranscriptPolicy;
 use fcrscan::pipeline::{Progress, ScanOptions, run_scan};
 use fcrscan::scan::Scanner;
+use fcrscan::zone::Zone;
 
 use super::clock::RunStart;
 use super::exit::Exit;
@@ -64,6 +65,17 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
 
+    /// The time zone call dates are counted in: an IANA name (Asia/Seoul, America/New_York),
+    /// an offset (+09:00) or UTC.
+    ///
+    /// A call's call_date partition, and the day the fcr table counts it on, is its local date
+    /// there; start times written without an offset (2026-11-02 08:00:00, a file name's
+    /// 20261102_080000) are read as local times there. Default: the zone the dataset in DIR
+    /// was written with, or UTC for a new one. A dataset keeps one zone: a different one is
+    /// refused.
+    #[arg(long, value_name = "ZONE")]
+    timezone: Option<String>,
+
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -91,6 +103,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let link_config = match args.link.config() {
         Ok(cfg) => cfg,
         Err(message) => return Ok(super::link::usage_error(&message)),
+    };
+    let zone = match args.timezone.as_deref().map(Zone::parse).transpose() {
+        Ok(zone) => zone,
+        Err(e) => return Ok(super::link::usage_error(&format!("--timezone: {e}"))),
     };
     let ingest_setup = match args.ingest.setup(args.format.as_deref()) {
         Ok(setup) => setup,
@@ -122,6 +138,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
 
     // Held until the calls are linked and the manifest written.
     let _lock = super::link::lock_dataset(&args.out, "scanning into")?;
+    options.ingest.zone = super::link::dataset_zone(&args.out, zone.as_ref())?;
     let progress = Progress::default();
     let view = ProgressView::start(args.quiet);
     let done = AtomicBool::new(false);
@@ -146,6 +163,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         super::link::after_scan(
             &args.out,
             &link_config,
+            &options.ingest.zone,
             args.link.shard_calls(),
             &report.call_dates,
             &run_id,
@@ -168,6 +186,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             (
                 "transcripts".to_string(),
                 format!("{:?}", args.transcripts).to_lowercase(),
+            ),
+            (
+                "timezone".to_string(),
+                options.ingest.zone.name().to_string(),
             ),
         ]
         .into(),

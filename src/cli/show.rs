@@ -11,9 +11,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use fcrscan::ingest::time::utc_date;
+use fcrscan::report::load::dataset_zone;
 use fcrscan::report::redact::{Segment, redact_text};
 use fcrscan::report::review::{self, CallView};
+use fcrscan::zone::Zone;
 
 use super::exit::Exit;
 use super::ui;
@@ -162,17 +163,11 @@ fn render_segments(view: &CallView, segs: &[Segment], style: &Style) -> String {
 }
 
 /// The text `show` prints for a call.
-fn render(view: &CallView, redact: bool, style: &Style) -> String {
+fn render(view: &CallView, zone: &Zone, redact: bool, style: &Style) -> String {
     let c = &view.call;
     let mut head: Vec<String> = vec![style.bold(&format!("call {}", terminal_text(&c.call_id)))];
     if let Some(us) = c.started_at_us {
-        let tod = us.div_euclid(1_000_000).rem_euclid(86_400);
-        head.push(format!(
-            "{} {:02}:{:02} UTC",
-            utc_date(us),
-            tod / 3600,
-            tod / 60 % 60
-        ));
+        head.push(zone.minute_of(us));
     }
     if c.duration_s.is_some() {
         head.push(clock(c.duration_s));
@@ -293,10 +288,12 @@ pub fn run(args: ShowArgs) -> anyhow::Result<Exit> {
                 args.dir.join("calls").display()
             )
         })?;
+    let zone = dataset_zone(&args.dir)
+        .with_context(|| format!("reading the dataset in {}", args.dir.display()))?;
     let style = Style {
         colour: args.color.use_colour(),
     };
-    let text = render(&view, args.redact || !args.no_redact, &style);
+    let text = render(&view, &zone, args.redact || !args.no_redact, &style);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use regex::Regex;
 
-use super::time::parse_timestamp;
+use super::time::{Stamp, parse_timestamp};
 use crate::model::Call;
 
 /// A field fcrscan reads from CSV turn tables and metadata files.
@@ -268,8 +268,8 @@ pub struct MetaRecord {
     pub channel: Option<String>,
     /// Language tag.
     pub language: Option<String>,
-    /// Start, µs since the epoch, UTC.
-    pub started_at_us: Option<i64>,
+    /// Start, which may name no offset.
+    pub started_at: Option<Stamp>,
     /// Kept extra columns, in the order named.
     pub extra: Vec<(String, String)>,
 }
@@ -377,7 +377,7 @@ impl MetadataTable {
             let Some(call_id) = get(Field::CallId) else {
                 continue;
             };
-            let started_at_us = match get(Field::StartedAt) {
+            let started_at = match get(Field::StartedAt) {
                 None => None,
                 Some(s) => Some(parse_timestamp(&s).ok_or_else(|| err(Some(line), format!("started_at {s:?} is not a timestamp (RFC 3339, YYYY-MM-DD or epoch seconds)")))?),
             };
@@ -395,7 +395,7 @@ impl MetadataTable {
                 queue: get(Field::Queue),
                 channel: get(Field::Channel),
                 language: get(Field::Language),
-                started_at_us,
+                started_at,
                 extra,
             };
             if table.index.contains_key(&call_id) {
@@ -431,8 +431,8 @@ impl MetadataTable {
         set(&mut call.queue, &r.queue);
         set(&mut call.channel, &r.channel);
         set(&mut call.language_tag, &r.language);
-        if r.started_at_us.is_some() {
-            call.started_at_us = r.started_at_us;
+        if r.started_at.is_some() {
+            call.set_start(r.started_at);
         }
         call.extra_metadata.clone_from(&r.extra);
     }
@@ -580,7 +580,8 @@ fn read_parquet(path: &Path) -> Result<RawRows, String> {
 }
 
 /// A Parquet cell as text: strings as they are, numbers in decimal, timestamps and dates in
-/// RFC 3339 (UTC), so every column goes through the same parsing as CSV.
+/// RFC 3339 (UTC when the column has a zone, else without one), so every column goes through
+/// the same parsing as CSV.
 fn cell_string(col: &dyn arrow_array::Array, i: usize) -> String {
     use arrow_array::cast::AsArray;
     use arrow_array::types::*;
@@ -600,7 +601,7 @@ fn cell_string(col: &dyn arrow_array::Array, i: usize) -> String {
         DataType::UInt64 => col.as_primitive::<UInt64Type>().value(i).to_string(),
         DataType::Float32 => col.as_primitive::<Float32Type>().value(i).to_string(),
         DataType::Float64 => col.as_primitive::<Float64Type>().value(i).to_string(),
-        DataType::Timestamp(unit, _) => {
+        DataType::Timestamp(unit, zone) => {
             let us = match unit {
                 TimeUnit::Second => col
                     .as_primitive::<TimestampSecondType>()
@@ -615,7 +616,13 @@ fn cell_string(col: &dyn arrow_array::Array, i: usize) -> String {
                     col.as_primitive::<TimestampNanosecondType>().value(i) / 1000
                 }
             };
-            rfc3339_from_us(us)
+            // A timestamp without a zone is wall-clock time: written without one, so that
+            // `--timezone` places it like the same value in a CSV file.
+            let text = rfc3339_from_us(us);
+            match zone {
+                Some(_) => text,
+                None => text.trim_end_matches('Z').to_string(),
+            }
         }
         DataType::Date32 => super::time::utc_date(
             i64::from(col.as_primitive::<Date32Type>().value(i)) * 86_400_000_000,
@@ -692,7 +699,7 @@ pub fn apply_file_name_fields(
         .or_else(|| group("date"))
         .and_then(|v| parse_timestamp(&v))
     {
-        call.started_at_us = Some(us);
+        call.set_start(Some(us));
     }
     true
 }
@@ -736,15 +743,21 @@ mod tests {
     #[test]
     fn timestamps_in_the_forms_metadata_uses() {
         let t = 1_793_610_845_000_000; // 2026-11-02T09:14:05Z
-        assert_eq!(parse_timestamp("2026-11-02T09:14:05Z"), Some(t));
-        assert_eq!(parse_timestamp("2026-11-02 09:14:05"), Some(t));
-        assert_eq!(parse_timestamp("20261102T091405"), Some(t));
+        let (utc, local) = (Some(Stamp::utc(t)), Some(Stamp::local(t)));
+        assert_eq!(parse_timestamp("2026-11-02T09:14:05Z"), utc);
+        assert_eq!(parse_timestamp("2026-11-02T18:14:05+09:00"), utc);
+        assert_eq!(parse_timestamp("20261102T091405Z"), utc);
+        assert_eq!(parse_timestamp("1793610845"), utc);
+        assert_eq!(parse_timestamp("1793610845000"), utc);
+        // Without an offset: wall-clock time, placed later in --timezone.
+        assert_eq!(parse_timestamp("2026-11-02 09:14:05"), local);
+        assert_eq!(parse_timestamp("2026-11-02T09:14:05"), local);
+        assert_eq!(parse_timestamp("20261102T091405"), local);
+        assert_eq!(parse_timestamp("20261102_091405"), local);
         assert_eq!(
             parse_timestamp("20261102"),
-            Some(t - (9 * 3600 + 14 * 60 + 5) * 1_000_000)
+            Some(Stamp::local(t - (9 * 3600 + 14 * 60 + 5) * 1_000_000))
         );
-        assert_eq!(parse_timestamp("1793610845"), Some(t));
-        assert_eq!(parse_timestamp("1793610845000"), Some(t));
         assert_eq!(parse_timestamp("last tuesday"), None);
     }
 
@@ -760,7 +773,8 @@ mod tests {
         ));
         assert_eq!(c.call_id, "c-77");
         assert_eq!(c.agent_id.as_deref(), Some("a12"));
-        assert_eq!(c.started_at_us, parse_timestamp("2026-11-02"));
+        assert_eq!(c.started_at_us, parse_timestamp("2026-11-02").map(|t| t.us));
+        assert!(c.started_at_local, "a file name's date names no zone");
         let mut c = call();
         assert!(apply_file_name_fields(
             &mut c,

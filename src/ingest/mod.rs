@@ -105,12 +105,15 @@ pub struct IngestOptions {
     pub agent_channel: Option<String>,
     /// How the files of one call's channels are named (`None`: one file, one call).
     pub channel_files: Option<regex::Regex>,
+    /// `--timezone`: where start times written without an offset are placed.
+    pub zone: crate::zone::Zone,
 }
 
 /// What ingest does to every call after parsing, whatever the format: `--call-id-from` on
 /// `file_name` (the file's name, or for per-channel files the name without the channel part),
-/// the `--metadata` join by the resulting call_id, then the `--agent-channel` map. Cheap when none
-/// of them is configured (three branches).
+/// the `--metadata` join by the resulting call_id, then the `--agent-channel` map; last, a start
+/// time written without an offset is placed in `--timezone`. Cheap when none of them is
+/// configured (four branches).
 pub fn finish_call(call: &mut Call, options: &IngestOptions, file_name: Option<&str>) {
     if let Some(re) = &options.call_id_from {
         let single = call.source.line.is_none();
@@ -130,6 +133,11 @@ pub fn finish_call(call: &mut Call, options: &IngestOptions, file_name: Option<&
     }
     if let Some(agent) = &options.agent_channel {
         roles::apply_channel_map(call, agent);
+    }
+    if std::mem::take(&mut call.started_at_local) {
+        call.started_at_us = call
+            .started_at_us
+            .map(|us| options.zone.instant_of_wall(us));
     }
 }
 

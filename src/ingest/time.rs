@@ -1,8 +1,31 @@
-//! RFC 3339 timestamps to microseconds since the Unix epoch, without a date-time dependency.
+//! Timestamps as transcripts and metadata write them, to microseconds since the Unix epoch.
+
+/// A time read from text. When the text named no offset (`2026-11-02 09:14:05`, a bare date),
+/// `local` is set and `us` counts the wall-clock time as if it were UTC: the run's
+/// `--timezone` places it ([`crate::zone::Zone::instant_of_wall`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// Microseconds since the epoch (of the wall-clock time read as UTC, when `local`).
+    pub us: i64,
+    /// The text named no offset.
+    pub local: bool,
+}
+
+impl Stamp {
+    /// An instant, µs since the epoch.
+    pub fn utc(us: i64) -> Stamp {
+        Stamp { us, local: false }
+    }
+
+    /// A wall-clock time without a zone, µs counted as if it were UTC.
+    pub fn local(us: i64) -> Stamp {
+        Stamp { us, local: true }
+    }
+}
 
 /// Parses `2026-11-02T09:14:05Z`, `2026-11-02 09:14:05.123+09:00`, `2026-11-02T09:14:05`
-/// (taken as UTC) or a bare date `2026-11-02` (midnight UTC). Returns µs since the epoch, UTC.
-pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
+/// or a bare date `2026-11-02`, the last two without an offset ([`Stamp::local`]).
+pub fn parse_rfc3339(s: &str) -> Option<Stamp> {
     let s = s.trim();
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
@@ -20,7 +43,7 @@ pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
     }
     let mut us = days_from_civil(year, month, day) * 86_400 * 1_000_000;
     if b.len() == 10 {
-        return Some(us);
+        return Some(Stamp::local(us));
     }
     if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
         return None;
@@ -50,26 +73,34 @@ pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
         us += frac;
     }
     match b.get(i) {
-        None => Some(us),
-        Some(b'Z' | b'z') if i + 1 == b.len() => Some(us),
+        None => Some(Stamp::local(us)),
+        Some(b'Z' | b'z') if i + 1 == b.len() => Some(Stamp::utc(us)),
         Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
             let offset = (num(i + 1, 2)? * 60 + num(i + 4, 2)?) * 60 * 1_000_000;
-            Some(if sign == b'+' {
+            Some(Stamp::utc(if sign == b'+' {
                 us - offset
             } else {
                 us + offset
-            })
+            }))
         }
         _ => None,
     }
 }
 
+/// [`parse_rfc3339`] as an instant: a time without an offset is read as UTC. For the vendor
+/// formats that always write UTC (`2026-11-02T09:14:05.123Z`) and for tests.
+pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
+    parse_rfc3339(s).map(|t| t.us)
+}
+
 /// A start time as metadata files and canonical JSON write it: RFC 3339, `YYYY-MM-DD[ HH:MM:SS]`, compact
-/// `YYYYMMDD[THHMMSS]`, or epoch seconds (milliseconds when above 10^11).
-pub fn parse_timestamp(s: &str) -> Option<i64> {
+/// `YYYYMMDD[THHMMSS][Z]`, or epoch seconds (milliseconds when above 10^11). Only RFC 3339 with an
+/// offset, a compact time ending in `Z` and epoch numbers name an instant; the rest are
+/// [`Stamp::local`].
+pub fn parse_timestamp(s: &str) -> Option<Stamp> {
     let s = s.trim();
-    if let Some(us) = parse_rfc3339_us(s) {
-        return Some(us);
+    if let Some(stamp) = parse_rfc3339(s) {
+        return Some(stamp);
     }
     // Compact forms: YYYYMMDD, YYYYMMDDhhmmss, YYYYMMDDThhmmss[Z], YYYYMMDD_hhmmss.
     let core = s.strip_suffix(['Z', 'z']).unwrap_or(s);
@@ -101,17 +132,21 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
             }
             us += ((h * 60 + mi) * 60 + se) * 1_000_000;
         }
-        return Some(us);
+        return Some(if core.len() < s.len() {
+            Stamp::utc(us)
+        } else {
+            Stamp::local(us)
+        });
     }
     let x: f64 = s.parse().ok()?;
     if !x.is_finite() || x < 0.0 {
         return None;
     }
-    Some(if x > 1e11 {
+    Some(Stamp::utc(if x > 1e11 {
         (x * 1000.0) as i64
     } else {
         (x * 1e6) as i64
-    })
+    }))
 }
 
 /// Microseconds in a day.

@@ -46,6 +46,7 @@ use super::schema::{CALLS, ColType, SCHEMA_VERSION, Table};
 use super::spill::Spill;
 use crate::aggregate::fcr::UNKNOWN_DATE;
 use crate::ingest::time::day_of_date;
+use crate::zone::Zone;
 
 /// Rows per record batch when reading Parquet back (carry-over, history).
 pub const BATCH_ROWS: usize = 8192;
@@ -138,8 +139,11 @@ pub(super) fn io<'a>(
     }
 }
 
+/// The key-value metadata key of the time zone a file's `call_date` is counted in.
+pub const ZONE_KEY: &str = "fcrscan.timezone";
+
 /// Writer properties shared by every file: zstd, statistics, provenance in the metadata.
-pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterProperties {
+pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str, zone: &Zone) -> WriterProperties {
     let provenance = vec![
         KeyValue::new(
             "fcrscan.schema_version".to_string(),
@@ -150,6 +154,7 @@ pub fn writer_properties(run_id: &str, lexicon_fingerprint: &str) -> WriterPrope
             "fcrscan.lexicon_fingerprint".to_string(),
             lexicon_fingerprint.to_string(),
         ),
+        KeyValue::new(ZONE_KEY.to_string(), zone.name().to_string()),
     ];
     properties(provenance, |_| true)
 }
@@ -1414,7 +1419,7 @@ mod tests {
 
     #[test]
     fn measured_seconds_speeds_and_call_ids_go_without_a_dictionary_and_nothing_else_does() {
-        let props = writer_properties("run", "lexicon");
+        let props = writer_properties("run", "lexicon", &Zone::utc());
         let dictionary = |name: &str| props.dictionary_enabled(&ColumnPath::from(name));
         for name in [
             "call_id",
@@ -1448,7 +1453,7 @@ mod tests {
 
     #[test]
     fn each_table_is_written_with_the_settings_of_all_tables_for_its_own_columns() {
-        let base = writer_properties("run", "lexicon");
+        let base = writer_properties("run", "lexicon", &Zone::utc());
         for table in all_tables() {
             let own = table_properties(&base, table);
             let parquet = parquet::arrow::ArrowSchemaConverter::new()

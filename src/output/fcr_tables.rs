@@ -20,11 +20,12 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use super::batch::BatchBuilder;
-use super::dataset::{DatasetWriter, OutputError, writer_properties};
+use super::dataset::{DatasetWriter, OutputError, ZONE_KEY, writer_properties};
 use super::schema::{ColType, SCHEMA_VERSION, Table, col};
 use crate::aggregate::cells::CellTable;
 use crate::aggregate::fcr::{FcrCounts, FcrKey, Rate, rollup};
 use crate::link::{ContactRow, LinkConfig, format_duration_s};
+use crate::zone::Zone;
 
 use ColType::{Bool, Float64, Int32, Int64, Utf8};
 
@@ -327,8 +328,8 @@ pub fn link_settings(cfg: &LinkConfig) -> String {
 /// Writer properties for the contacts and fcr files: those of every file
 /// ([`writer_properties`]), with the linking options in place of a lexicon fingerprint (a
 /// contacts row depends on many calls, possibly scanned with different lexicons).
-pub fn link_writer_properties(run_id: &str, cfg: &LinkConfig) -> WriterProperties {
-    writer_properties(run_id, "")
+pub fn link_writer_properties(run_id: &str, cfg: &LinkConfig, zone: &Zone) -> WriterProperties {
+    writer_properties(run_id, "", zone)
         .into_builder()
         .set_key_value_metadata(Some(vec![
             KeyValue::new(
@@ -337,6 +338,7 @@ pub fn link_writer_properties(run_id: &str, cfg: &LinkConfig) -> WriterPropertie
             ),
             KeyValue::new("fcrscan.run_id".to_string(), run_id.to_string()),
             KeyValue::new(LINK_SETTINGS_KEY.to_string(), link_settings(cfg)),
+            KeyValue::new(ZONE_KEY.to_string(), zone.name().to_string()),
         ]))
         .build()
 }
@@ -510,7 +512,7 @@ mod tests {
     /// A link-step writer into a new temporary dataset, with the default options.
     fn link_writer(run_id: &str) -> (tempfile::TempDir, DatasetWriter) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let props = link_writer_properties(run_id, &LinkConfig::default());
+        let props = link_writer_properties(run_id, &LinkConfig::default(), &Zone::utc());
         let out = DatasetWriter::create(dir.path(), run_id, props).expect("writer");
         (dir, out)
     }
@@ -781,7 +783,7 @@ mod tests {
         let cfg = LinkConfig::default();
         let calls = worked_example();
         let rows = link(&calls, fixture::DATA_END_US, &cfg);
-        let cells = tally(&rows, &calls).expect("rows of these calls");
+        let cells = tally(&rows, &calls, &Zone::utc()).expect("rows of these calls");
         let mut day = CellTable::new();
         for (key, counts) in cells.iter().filter(|(k, _)| k.call_date == "2026-11-02") {
             day.add(key, *counts);

@@ -22,6 +22,7 @@ use parquet::file::metadata::ParquetMetaData;
 use parquet::file::statistics::Statistics;
 
 use super::dataset::BATCH_ROWS;
+use super::dataset::ZONE_KEY;
 use super::fcr_tables::{CONTACTS, LINK_SETTINGS_KEY};
 use super::schema::{CALLS, Table};
 use crate::aggregate::fcr::UNKNOWN_DATE;
@@ -517,7 +518,25 @@ pub fn read_contacts(root: &Path, date: &str) -> Result<Vec<ContactRow>, History
 /// The linking options recorded in the newest stored contacts file (the last file of the
 /// latest partition), `None` when there is no contacts file or it records none.
 pub fn stored_link_settings(root: &Path) -> Result<Option<String>, HistoryError> {
-    let found = partitions(root, &CONTACTS)?;
+    Ok(latest_file_value(root, &CONTACTS, LINK_SETTINGS_KEY)?.flatten())
+}
+
+/// The time zone the dataset at `root` counts its call dates in: the `fcrscan.timezone` of
+/// its latest calls file, `UTC` for a file written before the key existed (UTC was then the
+/// only zone), `None` when the dataset holds no calls yet.
+pub fn stored_zone(root: &Path) -> Result<Option<String>, HistoryError> {
+    Ok(latest_file_value(root, &CALLS, ZONE_KEY)?
+        .map(|value| value.unwrap_or_else(|| "UTC".to_string())))
+}
+
+/// The value of the key-value metadata `key` in the last file of `table`'s latest partition:
+/// `None` without a file, `Some(None)` when that file lacks the key.
+fn latest_file_value(
+    root: &Path,
+    table: &Table,
+    key: &str,
+) -> Result<Option<Option<String>>, HistoryError> {
+    let found = partitions(root, table)?;
     let latest = found
         .dated
         .last()
@@ -526,7 +545,7 @@ pub fn stored_link_settings(root: &Path) -> Result<Option<String>, HistoryError>
     let Some(date) = latest else {
         return Ok(None);
     };
-    let Some(path) = partition_files(root, &CONTACTS, date)?.pop() else {
+    let Some(path) = partition_files(root, table, date)?.pop() else {
         return Ok(None);
     };
     let file = File::open(&path).map_err(|source| HistoryError::Io {
@@ -535,13 +554,13 @@ pub fn stored_link_settings(root: &Path) -> Result<Option<String>, HistoryError>
     })?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|source| HistoryError::Parquet { path, source })?;
-    let settings = builder
+    let value = builder
         .metadata()
         .file_metadata()
         .key_value_metadata()
-        .and_then(|kvs| kvs.iter().find(|kv| kv.key == LINK_SETTINGS_KEY))
+        .and_then(|kvs| kvs.iter().find(|kv| kv.key == key))
         .and_then(|kv| kv.value.clone());
-    Ok(settings)
+    Ok(Some(value))
 }
 
 #[cfg(test)]

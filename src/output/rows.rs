@@ -2,10 +2,10 @@
 //! [`super::schema`]; the batch builder checks every value's type against it.
 
 use crate::ingest::Reject;
-use crate::ingest::time::utc_date;
 use crate::lexicon::Lexicon;
 use crate::scan::ScannedCall;
 use crate::score::is_counted;
+use crate::zone::Zone;
 
 use super::batch::BatchBuilder;
 use super::dataset::{DatasetWriter, OutputError};
@@ -36,12 +36,12 @@ impl TranscriptPolicy {
     }
 }
 
-/// The `call_date` partition of a call: its UTC date, or `unknown`.
-pub fn call_date(scanned: &ScannedCall) -> String {
+/// The `call_date` partition of a call: its date in `zone`, or `unknown`.
+pub fn call_date(scanned: &ScannedCall, zone: &Zone) -> String {
     scanned
         .call
         .started_at_us
-        .map_or_else(|| "unknown".to_string(), utc_date)
+        .map_or_else(|| "unknown".to_string(), |us| zone.date_of(us))
 }
 
 /// Appends a call's rows to the calls, hits and (per `transcripts`) turns tables.
@@ -51,8 +51,9 @@ pub fn write_call(
     lexicon: &Lexicon,
     fingerprint: &str,
     transcripts: TranscriptPolicy,
+    zone: &Zone,
 ) -> Result<(), OutputError> {
-    let date = call_date(scanned);
+    let date = call_date(scanned, zone);
     let c = &scanned.call;
     let s = &scanned.score;
     let t = &scanned.timing;

@@ -172,7 +172,7 @@ pub static CALLS: Table = Table::new(
             "started_at",
             TimestampUs,
             true,
-            "When the call started, UTC. call_date is its UTC date.",
+            "When the call started, an instant stored in UTC. call_date is its date in the dataset's time zone (fcrscan.timezone, UTC by default).",
         ),
         col(
             "duration_s",

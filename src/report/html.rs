@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::aggregate::fcr::{FcrCounts, Rate, UNKNOWN_DATE};
-use crate::ingest::time::{utc_date, utc_time_of_day};
+use crate::zone::Zone;
 
 use super::redact::{Segment, clean, redact_text};
 use super::review::{CallView, Excerpt, PhraseCount, Review, call_rates};
@@ -254,12 +254,6 @@ struct Facets {
     agents: Vec<(String, usize)>,
 }
 
-/// `2026-11-02 09:14 UTC`.
-fn format_time(us: i64) -> String {
-    let (h, m, _) = utc_time_of_day(us);
-    format!("{} {h:02}:{m:02} UTC", utc_date(us))
-}
-
 /// Order of the category filter: the cue categories first, then topics by name.
 fn category_rank(c: &str) -> (usize, &str) {
     let fixed = [
@@ -287,7 +281,8 @@ struct Prepared<'a> {
     cats: Vec<&'a str>,
 }
 
-fn call_json<'a>(p: &'a Prepared<'a>, redact: bool) -> CallJson<'a> {
+/// A call's data for the page; its start time in `zone`, the dataset's.
+fn call_json<'a>(p: &'a Prepared<'a>, redact: bool, zone: &Zone) -> CallJson<'a> {
     let c = &p.view.call;
     let hits = p
         .view
@@ -334,7 +329,7 @@ fn call_json<'a>(p: &'a Prepared<'a>, redact: bool) -> CallJson<'a> {
     CallJson {
         id: clean(&c.call_id),
         date: &c.call_date,
-        start: c.started_at_us.map(format_time),
+        start: c.started_at_us.map(|us| zone.minute_of(us)),
         dur: c.duration_s,
         queue: c.queue.as_deref().map(clean),
         agent: c.agent_id.as_deref().map(clean),
@@ -450,7 +445,7 @@ pub fn write(review: &Review, w: &mut dyn io::Write) -> io::Result<()> {
             json.write_all(b",")?;
         }
         let prepared = prepare(view, redact);
-        serde_json::to_writer(&mut json, &call_json(&prepared, redact))?;
+        serde_json::to_writer(&mut json, &call_json(&prepared, redact, &review.zone))?;
     }
     json.write_all(b"]}")?;
     let w = json.finish()?;
@@ -894,7 +889,14 @@ mod tests {
     }
 
     #[test]
-    fn times_are_shown_in_utc() {
-        assert_eq!(format_time(1_793_610_843_000_000), "2026-11-02 09:14 UTC");
+    fn times_are_shown_in_the_datasets_zone() {
+        let us = 1_793_610_843_000_000;
+        assert_eq!(Zone::utc().minute_of(us), "2026-11-02 09:14 UTC");
+        let new_york = Zone::parse("America/New_York").unwrap();
+        assert_eq!(new_york.minute_of(us), "2026-11-02 04:14 EST");
+        assert_eq!(
+            new_york.minute_of(us - 60 * 86_400_000_000),
+            "2026-09-03 05:14 EDT"
+        );
     }
 }

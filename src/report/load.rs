@@ -28,6 +28,8 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::aggregate::fcr::FcrCounts;
+use crate::output::history::{self, HistoryError};
+use crate::zone::{UnknownZone, Zone};
 
 /// Errors reading the dataset back.
 #[derive(Debug, thiserror::Error)]
@@ -72,9 +74,24 @@ pub enum ReportError {
         /// The error.
         source: std::io::Error,
     },
+    /// The dataset's time zone could not be read.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// The dataset records a time zone this host does not know.
+    #[error("the dataset's call dates: {0}")]
+    Zone(#[from] UnknownZone),
 }
 
-/// Which calls a report covers: a date range (inclusive, UTC `call_date`) and routing filters.
+/// The time zone the dataset in `dir` counts its call dates in (UTC for a dataset written
+/// before `--timezone`, or without calls).
+pub fn dataset_zone(dir: &Path) -> Result<Zone, ReportError> {
+    match history::stored_zone(dir)? {
+        Some(name) => Ok(Zone::parse(&name)?),
+        None => Ok(Zone::utc()),
+    }
+}
+
+/// Which calls a report covers: a date range (inclusive, `call_date`) and routing filters.
 /// An empty list means "any".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
@@ -127,7 +144,7 @@ impl Selection {
 pub struct CallRow {
     /// The call.
     pub call_id: String,
-    /// Its partition: the UTC date, or `unknown`.
+    /// Its partition: the date in the dataset's time zone, or `unknown`.
     pub call_date: String,
     /// Lexicon language.
     pub language: String,

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::aggregate::fcr::{FcrCounts, Rate};
+use crate::zone::Zone;
 
 use super::load::{self, CallRow, FcrTable, HitRow, ReportError, Selection, TurnRow};
 use super::redact::{self, Segment};
@@ -325,6 +326,8 @@ pub struct Review {
     pub flagged_matching: usize,
     /// The flagged calls shown, most severe first.
     pub calls: Vec<CallView>,
+    /// The time zone the dataset counts its call dates in; start times are shown in it.
+    pub zone: Zone,
 }
 
 /// Builds a review of the dataset in `dir`.
@@ -409,6 +412,7 @@ pub fn build(dir: &Path, options: ReportOptions) -> Result<Review, ReportError> 
         c.turns = turns.remove(&c.call.call_id);
     }
     let fcr = load::read_fcr(dir, sel)?;
+    let zone = load::dataset_zone(dir)?;
     Ok(Review {
         dataset: dir.to_path_buf(),
         options,
@@ -417,6 +421,7 @@ pub fn build(dir: &Path, options: ReportOptions) -> Result<Review, ReportError> 
         fcr,
         flagged_matching,
         calls: flagged,
+        zone,
     })
 }
 

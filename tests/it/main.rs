@@ -13,3 +13,4 @@ mod report;
 mod samples;
 
 mod scan;
+mod timezone;

@@ -100,10 +100,10 @@ pub fn parse_call_text(
         _ => return Err((RejectReason::MissingCallId, None)),
     };
     let fail = |reason| Err((reason, Some(call_id.clone())));
-    let started_at_us = match raw.started_at.as_deref() {
+    let started_at = match raw.started_at.as_deref() {
         None | Some("") => None,
         Some(s) => match parse_timestamp(s) {
-            Some(us) => Some(us),
+            Some(stamp) => Some(stamp),
             None => {
                 return fail(RejectReason::InvalidField(format!(
                     "started_at {s:?} is not a timestamp (RFC 3339, YYYY-MM-DD or epoch seconds)"
@@ -161,7 +161,7 @@ pub fn parse_call_text(
     call.queue = owned(raw.queue);
     call.channel = owned(raw.channel);
     call.language_tag = owned(raw.language);
-    call.started_at_us = started_at_us;
+    call.set_start(started_at);
     call.duration_s = raw.duration_s;
     Ok(call)
 }

@@ -23,7 +23,7 @@ use super::{
     text,
 };
 use crate::ingest::Reject;
-use crate::ingest::time::parse_rfc3339_us;
+use crate::ingest::time::{parse_rfc3339, parse_rfc3339_us};
 use crate::model::{Call, Speaker};
 
 /// Amazon Transcribe Call Analytics post-call JSON.
@@ -132,9 +132,10 @@ fn parse(v: &Value, input: &Input<'_>, contact_lens: bool) -> Result<Call, Rejec
         .collect();
     let transcript = array(v.get("Transcript"));
     // Chat times are wall-clock; the chat starts with its first transcript item (often an event).
-    let chat_start_us = transcript
+    let chat_start = transcript
         .iter()
-        .find_map(|t| text(t.get("AbsoluteTime")).and_then(parse_rfc3339_us));
+        .find_map(|t| text(t.get("AbsoluteTime")).and_then(parse_rfc3339));
+    let chat_start_us = chat_start.map(|t| t.us);
     let mut builder = TurnBuilder::new();
     for turn in transcript {
         if text(turn.get("Type")).is_some_and(|t| t.eq_ignore_ascii_case("EVENT")) {
@@ -191,7 +192,7 @@ fn parse(v: &Value, input: &Input<'_>, contact_lens: bool) -> Result<Call, Rejec
         .get("ConversationCharacteristics")
         .and_then(|c| c.get("TotalConversationDurationMillis")));
     if call.channel.as_deref() == Some("chat") || chat_start_us.is_some() {
-        call.started_at_us = chat_start_us;
+        call.set_start(chat_start);
         call.channel.get_or_insert_with(|| "chat".to_string());
         if call.duration_s.is_none()
             && let (Some(t0), Some(last)) = (

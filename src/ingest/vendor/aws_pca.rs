@@ -6,7 +6,8 @@
 //! (`Agent`, `Customer`). PCA assigns those by audio channel from its configuration, which is
 //! exactly the mapping its users report as swapped, so the roles are given but checked for a swap
 //! (`roles_from_channel_map`). Times are seconds (numbers); `Duration` is a decimal string;
-//! `ConversationTime` has no UTC offset and is read as UTC. The call_id is the file name.
+//! `ConversationTime` has no UTC offset and is read in `--timezone` (UTC by default). The call_id
+//! is the file name.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use super::{
     text,
 };
 use crate::ingest::Reject;
-use crate::ingest::time::parse_rfc3339_us;
+use crate::ingest::time::parse_rfc3339;
 use crate::model::{Call, Speaker};
 
 /// AWS post-call analytics (PCA) parsed output.
@@ -36,7 +37,7 @@ impl Format for PostCallAnalytics {
     fn fields(&self) -> &'static str {
         "SpeechSegments[]{SegmentSpeaker, SegmentStartTime, SegmentEndTime, DisplayText (else OriginalText), WordConfidence[]{Text, \
          Confidence, StartTime, EndTime}}; ConversationAnalytics{SpeakerLabels[]{Speaker, DisplayText} (roles, checked for a swap), \
-         LanguageCode, Duration, ConversationTime (as UTC), Agent}; call_id = file name"
+         LanguageCode, Duration, ConversationTime (in --timezone), Agent}; call_id = file name"
     }
     fn kind(&self) -> Kind {
         Kind::Json
@@ -94,7 +95,7 @@ fn parse(v: &Value, input: &Input<'_>) -> Result<Call, Reject> {
     call.roles_from_channel_map = true;
     call.language_tag = language_tag(text(ca.get("LanguageCode")));
     call.duration_s = num(ca.get("Duration"));
-    call.started_at_us = text(ca.get("ConversationTime")).and_then(parse_rfc3339_us);
+    call.set_start(text(ca.get("ConversationTime")).and_then(parse_rfc3339));
     call.agent_id = text(ca.get("Agent"))
         .filter(|a| !a.eq_ignore_ascii_case("none"))
         .map(str::to_string);

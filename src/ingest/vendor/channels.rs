@@ -275,7 +275,10 @@ pub fn merge_channels(
     call.agent_id = calls.iter().find_map(|(_, c)| c.agent_id.clone());
     call.queue = calls.iter().find_map(|(_, c)| c.queue.clone());
     call.channel = calls.iter().find_map(|(_, c)| c.channel.clone());
-    call.started_at_us = calls.iter().find_map(|(_, c)| c.started_at_us);
+    if let Some((_, timed)) = calls.iter().find(|(_, c)| c.started_at_us.is_some()) {
+        call.started_at_us = timed.started_at_us;
+        call.started_at_local = timed.started_at_local;
+    }
     call.duration_s = calls
         .iter()
         .filter_map(|(_, c)| c.duration_s)

@@ -294,7 +294,7 @@ fn parse(text: &str, input: &Input<'_>) -> Vec<Result<Call, Reject>> {
             call.language_tag = get(Field::Language);
             if let Some(s) = get(Field::StartedAt) {
                 match parse_timestamp(&s) {
-                    Some(us) => call.started_at_us = Some(us),
+                    Some(stamp) => call.set_start(Some(stamp)),
                     None => {
                         return Err(Reject {
                             source: source.clone(),
