@@ -19,16 +19,17 @@ pub struct PhrasesArgs {
 
 #[derive(Debug, Subcommand)]
 enum PhrasesCommand {
-    /// Validate a lexicon directory (default: the embedded lexicons).
+    /// Validate a lexicon directory or phrase table (default: the embedded lexicons).
     ///
     /// Reports duplicates (after folding case, accents and punctuation), phrases that fold to
     /// nothing, unknown languages or categories, malformed exclusions and speaker labels, and
-    /// phrases listed as both positive and negative, each as `file:line: reason`. Exits with 3
-    /// when it finds problems.
+    /// phrases listed as both positive and negative, each as `file:line: reason`, and a lexicon
+    /// without phrases. Exits with 3 when it finds problems.
     Check {
-        /// A phrases directory laid out as phrases/<language>/<category>.txt.
-        #[arg(value_name = "DIR")]
-        dir: Option<PathBuf>,
+        /// A phrases directory laid out as phrases/<language>/<category>.txt, or a .tsv/.csv
+        /// phrase table.
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
     },
     /// Print the number of phrases per language and category.
     List {
@@ -41,23 +42,35 @@ enum PhrasesCommand {
 /// Runs a `phrases` subcommand.
 pub fn run(args: PhrasesArgs) -> anyhow::Result<Exit> {
     match args.command {
-        PhrasesCommand::Check { dir } => {
-            let (lex, problems) = lexicon::check(dir.as_deref())
+        PhrasesCommand::Check { path } => {
+            let (lex, problems) = lexicon::check(path.as_deref())
                 .with_context(|| "checking the lexicon".to_string())?;
-            let base = dir
+            let base = path
                 .as_ref()
                 .map(|d| d.display().to_string())
                 .unwrap_or_else(|| "phrases".into());
+            // A table's problems name the table itself; a directory's, files inside it.
+            let prefix = if path.as_ref().is_some_and(|p| !p.is_dir()) {
+                String::new()
+            } else {
+                format!("{base}/")
+            };
             for p in &problems {
-                eprintln!("{base}/{}: {}", p.origin, p.reason);
+                eprintln!("{prefix}{}: {}", p.origin, p.reason);
+            }
+            let empty = lex.phrases.is_empty();
+            if empty {
+                eprintln!(
+                    "{base}: no phrases (a directory holds <language>/<category>.txt files; a table, rows under its header)"
+                );
             }
             eprintln!(
                 "checked {} phrases in {}: {} problem(s)",
                 lex.phrases.len(),
                 base,
-                problems.len()
+                problems.len() + usize::from(empty)
             );
-            Ok(if problems.is_empty() {
+            Ok(if problems.is_empty() && !empty {
                 Exit::Clean
             } else {
                 Exit::SomeRejected

@@ -1,9 +1,10 @@
-//! `fcrscan phrases check`: every problem in a lexicon directory, with file and line.
+//! `fcrscan phrases check`: every problem in a lexicon directory or phrase table, with file and
+//! line.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{Category, Lexicon, LexiconError, Origin, parse};
+use super::{Category, Lexicon, LexiconError, Origin, parse, table};
 
 /// One problem found by [`check`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,19 +15,21 @@ pub struct CheckProblem {
     pub reason: String,
 }
 
-/// Checks a lexicon directory (or the embedded defaults when `dir` is `None`): format errors,
-/// phrases that fold to nothing, duplicates within a language and category (after folding), and
-/// phrases listed as both positive and negative. Returns the parsed lexicon and the problems,
-/// sorted by file and line.
-pub fn check(dir: Option<&Path>) -> Result<(Lexicon, Vec<CheckProblem>), LexiconError> {
-    let files = match dir {
-        Some(d) => parse::read_dir_files(d)?,
-        None => super::embedded::EMBEDDED
-            .iter()
-            .map(|(p, t)| (p.to_string(), t.to_string()))
-            .collect(),
+/// Checks a lexicon directory or a `.tsv`/`.csv` phrase table (or the embedded defaults when
+/// `path` is `None`): format errors, phrases that fold to nothing, duplicates within a language
+/// and category (after folding), and phrases listed as both positive and negative. Returns the
+/// parsed lexicon and the problems, sorted by file and line.
+pub fn check(path: Option<&Path>) -> Result<(Lexicon, Vec<CheckProblem>), LexiconError> {
+    let (lex, problems) = match path {
+        Some(table) if !table.is_dir() => table::read_table(table)?,
+        Some(dir) => parse::parse_files(parse::read_dir_files(dir)?),
+        None => parse::parse_files(
+            super::embedded::EMBEDDED
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+        ),
     };
-    let (lex, problems) = parse::parse_files(files);
     let mut out: Vec<CheckProblem> = problems
         .hard
         .into_iter()

@@ -14,7 +14,7 @@ pub(super) struct Problems {
 }
 
 impl Problems {
-    fn hard(&mut self, file: &str, line: usize, reason: impl Into<String>) {
+    pub(super) fn hard(&mut self, file: &str, line: usize, reason: impl Into<String>) {
         self.hard.push((
             Origin {
                 file: file.into(),
@@ -43,9 +43,19 @@ pub(super) fn from_files(
     into_result(lex, problems)
 }
 
-fn into_result(lex: Lexicon, problems: Problems) -> Result<Lexicon, LexiconError> {
+/// The lexicon, or an error naming the first problem and how many more there are (`fcrscan
+/// phrases check` lists them all).
+pub(super) fn into_result(lex: Lexicon, problems: Problems) -> Result<Lexicon, LexiconError> {
+    let more = problems.hard.len().saturating_sub(1);
     match problems.hard.into_iter().next() {
-        Some((origin, reason)) => Err(LexiconError::Invalid { origin, reason }),
+        Some((origin, mut reason)) => {
+            if more > 0 {
+                reason.push_str(&format!(
+                    " (and {more} more problem(s): `fcrscan phrases check` lists them all)"
+                ));
+            }
+            Err(LexiconError::Invalid { origin, reason })
+        }
         None => Ok(lex),
     }
 }

@@ -66,3 +66,58 @@ fn a_bad_lexicon_stops_the_scan_before_any_work() {
     );
     assert!(!ws.path("out").exists());
 }
+
+#[test]
+fn check_reads_a_phrase_table_and_reports_every_bad_row() {
+    let ws = Workspace::new();
+    // A spreadsheet export: semicolons, with three bad rows after a good one.
+    ws.write(
+        "team.csv",
+        "phrase;category;language\r\n\
+         i called yesterday;repeat;en\r\n\
+         supervisor please;escalaton;en\r\n\
+         ???;repeat;en\r\n\
+         manager escalation en\r\n\
+         i called yesterday;repeat;en\r\n",
+    );
+    let out = ws.run(&["phrases", "check", "team.csv"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "team.csv:3: unknown category \"escalaton\"",
+            "team.csv:4: phrase \"???\" is empty once case and punctuation are folded",
+            "team.csv:5: the row has 1 field(s), the header 3: fields are separated by a ';'",
+            "team.csv:6: duplicate of team.csv:2 (\"i called yesterday\" folds to the same text)",
+            "checked 2 phrases in team.csv: 4 problem(s)",
+        ],
+        "{err}"
+    );
+
+    // A scan names the first and counts the rest.
+    ws.write("in/a.jsonl", r#"{"call_id":"a","turns":[{"text":"hi"}]}"#);
+    let out = ws.run(&["scan", "in", "--phrases", "team.csv", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "team.csv:3: unknown category \"escalaton\" (and 2 more problem(s): `fcrscan phrases check` lists them all)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_says_when_a_lexicon_has_no_phrases() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("empty")).unwrap();
+    let out = ws.run(&["phrases", "check", "empty"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("empty: no phrases"),
+        "{}",
+        stderr(&out)
+    );
+}
