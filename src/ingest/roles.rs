@@ -119,14 +119,25 @@ fn is_chat(call: &Call) -> bool {
         .is_some_and(|c| c.eq_ignore_ascii_case("chat"))
 }
 
+/// Whether [`resolve_roles`] reads the call's `agent_cue` hits: its roles are not given, or
+/// come from a channel assignment that is checked for a swap.
+pub fn needs_cues(call: &Call) -> bool {
+    !roles_given(call) || checkable(call)
+}
+
+/// Roles from a channel assignment, which the cues may contradict.
+fn checkable(call: &Call) -> bool {
+    call.role_source == RoleSource::ChannelMap
+        || (call.roles_from_channel_map && call.role_source == RoleSource::Given)
+}
+
 /// Decides the roles of `call` from the matcher's hits (see the module docs). Cheap when the
 /// roles are given: one pass over the turns, no allocation.
 pub fn resolve_roles(call: &mut Call, hits: &[Hit], options: &RoleOptions) {
-    let checkable = call.role_source == RoleSource::ChannelMap
-        || (call.roles_from_channel_map && call.role_source == RoleSource::Given);
-    if roles_given(call) && !checkable {
+    if !needs_cues(call) {
         return;
     }
+    let checkable = checkable(call);
     if checkable && call.turns.iter().any(|t| t.speaker != Speaker::Unknown) {
         check_swap(call, hits, options);
         return;

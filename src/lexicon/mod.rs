@@ -247,6 +247,25 @@ impl Lexicon {
             .speaker_labels
     }
 
+    /// The embedded lexicons' agent cues ("thank you for calling", "상담사 ○○입니다"), every
+    /// language's: what role inference reads when a lexicon has none of its own
+    /// ([`Lexicon::has_agent_cues`]), so that a QA team's phrase table still finds the customer
+    /// in transcripts whose speakers are only numbered (`spk_0`).
+    pub fn embedded_agent_cues() -> Lexicon {
+        let files = embedded::EMBEDDED
+            .iter()
+            .filter(|(path, _)| path.ends_with("/agent_cue.txt"))
+            .map(|(p, t)| (p.to_string(), t.to_string()));
+        parse::from_files(files, "embedded agent cues").expect("the shipped agent cues are valid")
+    }
+
+    /// Whether any phrase is an `agent_cue`: the evidence role inference reads.
+    pub fn has_agent_cues(&self) -> bool {
+        self.phrases
+            .iter()
+            .any(|p| p.category == Category::AgentCue)
+    }
+
     /// The rule for which speaker's hits of `category` count.
     pub fn speaker_rule(&self, category: Category) -> SpeakerRule {
         self.speaker_overrides

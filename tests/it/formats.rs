@@ -1034,6 +1034,54 @@ fn semicolon_separated_spreadsheet_exports_are_read() {
     assert!(listed.contains("de\trepeat_contact\t2"), "{listed}");
 }
 
+/// Most speech-to-text engines number speakers (`spk_0`, `spk_1`) rather than name roles. A
+/// phrase table of customer cues has no agent phrases, so role inference reads the embedded
+/// agent cues: the customer is still found, and their repeat-contact cue counts.
+#[test]
+fn a_phrase_table_still_finds_the_customer_among_numbered_speakers() {
+    let ws = Workspace::new();
+    ws.write(
+        "team.tsv",
+        "phrase\tcategory\tlanguage\ni called last week\trepeat_contact\ten\n저번에 전화했\trepeat_contact\tko\n",
+    );
+    let call = |id: &str, language: &str, agent: &str, customer: &str| {
+        format!(
+            r#"{{"call_id":"{id}","language":"{language}","turns":[{{"speaker":"spk_0","text":"{agent}"}},{{"speaker":"spk_1","text":"{customer}"}}]}}"#
+        )
+    };
+    ws.write(
+        "in/calls.jsonl",
+        [
+            call(
+                "en-1",
+                "en",
+                "Thank you for calling Acme, how can I help you today?",
+                "Hi, I called last week about my bill and it is still wrong",
+            ),
+            call(
+                "ko-1",
+                "ko",
+                "전화 주셔서 감사합니다, 상담사 김민지입니다. 무엇을 도와드릴까요?",
+                "저번에 전화했는데 아직도 해결이 안 됐어요",
+            ),
+        ]
+        .join("\n"),
+    );
+    let o = ws.run(&["scan", "in", "--phrases", "team.tsv", "--out", "out", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    for id in ["en-1", "ko-1"] {
+        assert_eq!(calls[id]["role_source"].str(), "inferred", "{id}");
+        assert!(calls[id]["repeat_contact"].bool(), "{id}");
+    }
+    // The agent cues decide roles only: they are not hits.
+    let categories: Vec<String> = read_table(&ws.path("out"), "hits")
+        .iter()
+        .map(|r| r["category"].str().to_string())
+        .collect();
+    assert_eq!(categories, ["repeat_contact", "repeat_contact"]);
+}
+
 /// tests/data/formats/swapped/c-6001.json: a stereo Transcribe file whose recorder put the
 /// customer on channel 0. Read with the usual `--agent-channel 0`, the agent phrases come from
 /// the "customer" side, so the roles are swapped; `--trust-channel-map` keeps the map.
