@@ -8,10 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use regex::Regex;
 
 use fcrscan::ingest::IngestOptions;
+use fcrscan::ingest::local_dates::DateOrder;
 use fcrscan::ingest::metadata::{ColumnMap, MetadataTable};
 use fcrscan::ingest::roles::RoleOptions;
 use fcrscan::ingest::vendor::{self, channels};
@@ -56,6 +57,24 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<Exit> {
 }
 
 /// The scan flags for engine output: metadata, call ids, roles and timing.
+/// `--date-order`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DateOrderFlag {
+    /// 11/2/2026 is 2 November.
+    MonthFirst,
+    /// 11/2/2026 is 11 February.
+    DayFirst,
+}
+
+impl DateOrderFlag {
+    fn order(self) -> DateOrder {
+        match self {
+            DateOrderFlag::MonthFirst => DateOrder::MonthFirst,
+            DateOrderFlag::DayFirst => DateOrder::DayFirst,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Engine output: metadata, roles and timing")]
 pub struct IngestFlags {
@@ -69,6 +88,14 @@ pub struct IngestFlags {
     /// 200 bytes per row).
     #[arg(long, value_name = "FILE")]
     metadata: Option<PathBuf>,
+
+    /// How slashed dates in the --metadata file are read: month-first (11/2/2026 is 2 November,
+    /// as in the US) or day-first (11 February).
+    ///
+    /// Needed only when no date in the file settles it (a day above 12). Dotted (02.11.2026),
+    /// year-first (2026/11/02) and ISO dates need no order.
+    #[arg(long, value_enum, value_name = "ORDER")]
+    date_order: Option<DateOrderFlag>,
 
     /// Extra metadata columns to keep, comma-separated; written as a JSON object in
     /// calls.extra_metadata.
@@ -223,8 +250,9 @@ impl IngestFlags {
         let metadata = match &self.metadata {
             None => None,
             Some(path) => {
-                let table =
-                    MetadataTable::load(path, &columns, &self.metadata_keep).map_err(|e| {
+                let order = self.date_order.map(DateOrderFlag::order);
+                let table = MetadataTable::load(path, &columns, &self.metadata_keep, order)
+                    .map_err(|e| {
                         FlagError::Fatal(anyhow::Error::new(e).context("loading --metadata"))
                     })?;
                 settings.push(("metadata".to_string(), path.display().to_string()));

@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use regex::Regex;
 
+use super::local_dates::{self, DateOrder, LocalDateError};
 use super::time::{Stamp, parse_timestamp};
 use crate::model::Call;
 
@@ -286,6 +287,23 @@ pub struct MetadataError {
     pub message: String,
 }
 
+/// A start time as a metadata file writes it: [`parse_timestamp`]'s forms, or a spreadsheet
+/// locale's ([`local_dates::parse_local`]). The error says which forms are read.
+fn start_time(value: &str, order: Option<DateOrder>, file: &str) -> Result<Stamp, String> {
+    if let Some(stamp) = parse_timestamp(value) {
+        return Ok(stamp);
+    }
+    match local_dates::parse_local(value, order) {
+        Ok(stamp) => Ok(stamp),
+        Err(LocalDateError::Ambiguous) => Err(format!(
+            "started_at {value:?} could be read month first or day first, and no date in {file} settles it: give --date-order month-first (11/2/2026 is 2 November, as in the US) or day-first"
+        )),
+        Err(LocalDateError::NotADate) => Err(format!(
+            "started_at {value:?} is not a timestamp (RFC 3339, YYYY-MM-DD, epoch seconds, or a spreadsheet's 02.11.2026 10:00, 2026/11/02 10:00, 11/2/2026 10:00 AM)"
+        )),
+    }
+}
+
 /// The `--metadata` table: call_id → row, with per-row "used" flags.
 pub struct MetadataTable {
     path: PathBuf,
@@ -311,10 +329,12 @@ type RawRows = Vec<(u64, Vec<(String, String)>)>;
 impl MetadataTable {
     /// Loads `path` (CSV, TSV, JSON Lines, JSON array or Parquet; gzip/zstd for the text forms).
     /// `keep` names extra columns to carry into `extra_metadata`.
+    /// `date_order` reads slashed dates (`11/2/2026`) that the file's own dates do not settle.
     pub fn load(
         path: &Path,
         columns: &ColumnMap,
         keep: &[String],
+        date_order: Option<DateOrder>,
     ) -> Result<MetadataTable, MetadataError> {
         let shown = path.display().to_string();
         let err = |line: Option<u64>, message: String| MetadataError {
@@ -357,6 +377,37 @@ impl MetadataTable {
                 return Err(err(None, format!("--metadata-keep {k:?}: no such column")));
             }
         }
+        let started_at_of = |row: &[(String, String)]| {
+            let heads: Vec<&str> = row.iter().map(|(h, _)| h.as_str()).collect();
+            columns
+                .find(Field::StartedAt, &heads)
+                .map(|i| row[i].1.trim().to_string())
+        };
+        let started: Vec<String> = rows
+            .iter()
+            .filter_map(|(_, row)| started_at_of(row))
+            .collect();
+        let date_order = match local_dates::order_of(started.iter().map(String::as_str)) {
+            Ok(Some(found)) if date_order.is_some_and(|given| given != found) => {
+                return Err(err(
+                    None,
+                    format!(
+                        "--date-order {}, but its started_at dates can only be read {}",
+                        date_order.map_or("", DateOrder::name),
+                        found.name()
+                    ),
+                ));
+            }
+            Ok(found) => found.or(date_order),
+            Err((one, other)) => {
+                return Err(err(
+                    None,
+                    format!(
+                        "started_at has {one:?} (day first) and {other:?} (month first): the column mixes date orders"
+                    ),
+                ));
+            }
+        };
         let mut table = MetadataTable {
             path: path.to_path_buf(),
             index: HashMap::with_capacity(rows.len()),
@@ -379,7 +430,9 @@ impl MetadataTable {
             };
             let started_at = match get(Field::StartedAt) {
                 None => None,
-                Some(s) => Some(parse_timestamp(&s).ok_or_else(|| err(Some(line), format!("started_at {s:?} is not a timestamp (RFC 3339, YYYY-MM-DD or epoch seconds)")))?),
+                Some(s) => {
+                    Some(start_time(&s, date_order, &shown).map_err(|m| err(Some(line), m))?)
+                }
             };
             let extra = keep
                 .iter()
@@ -472,13 +525,15 @@ impl MetadataTable {
 }
 
 fn read_csv(text: &str, tab: bool) -> Result<RawRows, (Option<u64>, String)> {
+    let body = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(crate::tabular::delimiter(
             crate::tabular::header_line(text),
             tab,
         ))
         .flexible(true)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        .from_reader(body.as_bytes());
+    let mut lines = crate::tabular::LineNumbers::new(body.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| (Some(1), format!("CSV header: {e}")))?
@@ -487,8 +542,13 @@ fn read_csv(text: &str, tab: bool) -> Result<RawRows, (Option<u64>, String)> {
         .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| (e.position().map(|p| p.line()), format!("CSV: {e}")))?;
-        let line = record.position().map_or(0, |p| p.line());
+        let record = record.map_err(|e| {
+            (
+                e.position().map(|p| lines.at(p.byte())),
+                format!("CSV: {e}"),
+            )
+        })?;
+        let line = record.position().map_or(0, |p| lines.at(p.byte()));
         let row = headers
             .iter()
             .enumerate()
@@ -801,7 +861,7 @@ mod tests {
         std::fs::write(&path, "ContactId,Customer,Queue,Started At,Region\nc1,cust-9,billing,2026-11-02T09:14:05Z,eu\nc2,cust-8,,,us\nc1,dup,,,\n").unwrap();
         let cols = ColumnMap::parse(&["call_id=ContactId".into(), "started_at=Started At".into()])
             .unwrap();
-        let table = MetadataTable::load(&path, &cols, &["region".into()]).unwrap();
+        let table = MetadataTable::load(&path, &cols, &["region".into()], None).unwrap();
         assert_eq!((table.len(), table.duplicate_rows()), (2, 1));
         let mut c = call();
         c.call_id = "c1".into();
@@ -824,7 +884,7 @@ mod tests {
         );
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "id,x\n1,2\n").unwrap();
-        let e = MetadataTable::load(&bad, &ColumnMap::default(), &[])
+        let e = MetadataTable::load(&bad, &ColumnMap::default(), &[], None)
             .unwrap_err()
             .to_string();
         assert!(
@@ -833,9 +893,66 @@ mod tests {
         );
         let bad_time = dir.path().join("t.csv");
         std::fs::write(&bad_time, "call_id,started_at\nc1,yesterday\n").unwrap();
-        let e = MetadataTable::load(&bad_time, &ColumnMap::default(), &[])
+        let e = MetadataTable::load(&bad_time, &ColumnMap::default(), &[], None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("t.csv:2") && e.contains("yesterday"), "{e}");
+    }
+
+    #[test]
+    fn start_times_as_spreadsheet_locales_save_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |name: &str, text: &str, order: Option<DateOrder>| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            MetadataTable::load(&path, &ColumnMap::default(), &[], order)
+        };
+        let start = |table: &MetadataTable, id: &str| {
+            let mut c = Call::new(id, SourceRef::file("x".into()), Vec::new());
+            table.apply(&mut c);
+            (c.started_at_us, c.started_at_local)
+        };
+        let local = |s: &str| (parse_timestamp(s).map(|t| t.us), true);
+        // German Excel: dotted, day first, semicolons.
+        let de = load(
+            "de.csv",
+            "call_id;started_at\nk1;02.11.2026 10:00\nk2;2.11.2026 14:05:09\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(start(&de, "k1"), local("2026-11-02 10:00:00"));
+        assert_eq!(start(&de, "k2"), local("2026-11-02 14:05:09"));
+        // US Excel: month first, settled by the file's own 11/22.
+        let us = load(
+            "us.csv",
+            "call_id,started_at\nu1,11/2/2026 10:00 AM\nu2,11/22/2026 2:05 PM\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(start(&us, "u1"), local("2026-11-02 10:00:00"));
+        assert_eq!(start(&us, "u2"), local("2026-11-22 14:05:00"));
+        // One night of the UK's: nothing settles it, so the error asks for --date-order.
+        let uk = "call_id,started_at\nb1,02/11/2026 10:00\n";
+        let e = load("uk.csv", uk, None).unwrap_err().to_string();
+        assert!(e.contains("uk.csv:2") && e.contains("--date-order"), "{e}");
+        let uk = load("uk.csv", uk, Some(DateOrder::DayFirst)).unwrap();
+        assert_eq!(start(&uk, "b1"), local("2026-11-02 10:00:00"));
+        // An order the file contradicts, and a column of both orders, are refused.
+        let e = load(
+            "us2.csv",
+            "call_id,started_at\nu1,11/22/2026 10:00\n",
+            Some(DateOrder::DayFirst),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("only be read month-first"), "{e}");
+        let e = load(
+            "mixed.csv",
+            "call_id,started_at\nm1,22/11/2026\nm2,11/22/2026\n",
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mixes date orders"), "{e}");
     }
 }

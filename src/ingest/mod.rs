@@ -12,6 +12,7 @@
 pub mod canonical;
 pub mod discover;
 pub mod language;
+pub mod local_dates;
 pub mod metadata;
 pub mod open;
 pub mod reject;

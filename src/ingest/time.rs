@@ -182,7 +182,7 @@ pub fn day_of_date(date: &str) -> Option<i64> {
     Some(days_from_civil(y, m, d))
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
+pub(super) fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
         2 => 28,

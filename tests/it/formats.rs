@@ -1034,6 +1034,53 @@ fn semicolon_separated_spreadsheet_exports_are_read() {
     assert!(listed.contains("de\trepeat_contact\t2"), "{listed}");
 }
 
+/// A US metadata export re-saved in Excel: month-first slashed dates and a 12-hour clock, local
+/// time in New York. One night's dates do not settle the order, so the run asks for it.
+#[test]
+fn a_metadata_export_resaved_in_a_spreadsheet_is_read_in_its_locale() {
+    let ws = Workspace::new();
+    ws.write(
+        "in/calls.jsonl",
+        r#"{"call_id":"n1","language":"en","turns":[{"speaker":"customer","text":"hello"}]}"#,
+    );
+    ws.write(
+        "meta.csv",
+        "Contact ID,Customer,Call Start\r\nn1,cust-1,11/2/2026 11:30 PM\r\n",
+    );
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "in",
+            "--metadata",
+            "meta.csv",
+            "--timezone",
+            "America/New_York",
+            "--out",
+            "out",
+            "-q",
+        ];
+        args.extend(extra);
+        ws.run(&args)
+    };
+    let o = scan(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "meta.csv:2: started_at \"11/2/2026 11:30 PM\" could be read month first or day first"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = scan(&["--date-order", "month-first"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let call = &by_call_id(read_table(&ws.path("out"), "calls"))["n1"];
+    // 23:30 EST on 2 November is 04:30 UTC on the 3rd; the call date is New York's.
+    let expected = fcrscan::ingest::time::parse_rfc3339_us("2026-11-03T04:30:00Z").unwrap();
+    assert_eq!(call["started_at"].int(), expected);
+    assert_eq!(call["call_date"].str(), "2026-11-02");
+    assert_eq!(call["customer_id"].str(), "cust-1");
+}
+
 /// Most speech-to-text engines number speakers (`spk_0`, `spk_1`) rather than name roles. A
 /// phrase table of customer cues has no agent phrases, so role inference reads the embedded
 /// agent cues: the customer is still found, and their repeat-contact cue counts.

@@ -199,11 +199,12 @@ fn parse(text: &str, input: &Input<'_>) -> Vec<Result<Call, Reject>> {
     let mut calls: Vec<CallRows> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let file_id = input.stem();
+    let mut lines = crate::tabular::LineNumbers::new(text.as_bytes());
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| lines.at(p.byte()));
                 out.push(Err(Reject {
                     source: SourceRef::line(input.file.name.clone(), line),
                     call_id: None,
@@ -212,7 +213,7 @@ fn parse(text: &str, input: &Input<'_>) -> Vec<Result<Call, Reject>> {
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| lines.at(p.byte()));
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
         let id = match id_col {
             Some(_) => cell(id_col).to_string(),
