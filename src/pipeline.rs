@@ -283,7 +283,9 @@ pub fn run_scan(
 ) -> Result<ScanReport, PipelineError> {
     let started = Instant::now();
     let mut timings = std::collections::BTreeMap::new();
-    let found = discover(inputs, Some(out_dir));
+    let metadata = options.ingest.metadata.as_ref().map(|table| table.path());
+    let leave_out: Vec<&Path> = std::iter::once(out_dir).chain(metadata).collect();
+    let found = discover(inputs, &leave_out);
     let total: u64 = found.files.iter().map(|f| f.size_bytes).sum();
     progress.total_bytes.store(total, Ordering::Relaxed);
     // A small run is over before a DFA would pay for its build.

@@ -30,22 +30,22 @@ pub struct Discovery {
     pub skipped: Vec<PathBuf>,
 }
 
-/// Walks `paths` in order, leaving out the directory `output` (the dataset the run writes) where
-/// it lies inside one of them: a nightly `fcrscan scan /data/calls --out /data/calls/fcr` would
-/// otherwise read its own Parquet files and manifests back as transcripts, and reject them, at
-/// every run after the first.
-pub fn discover(paths: &[PathBuf], output: Option<&Path>) -> Discovery {
+/// Walks `paths` in order, leaving out the paths in `leave_out` where they lie inside one of
+/// them: the dataset the run writes, and its `--metadata` file. A nightly `fcrscan scan
+/// /data/calls --out /data/calls/fcr` would otherwise read its own Parquet files and manifests
+/// back as transcripts, and reject them, at every run after the first; a night's directory
+/// holding its `metadata.csv` beside the transcripts would have it rejected as a turn table
+/// every night, and exit 3.
+pub fn discover(paths: &[PathBuf], leave_out: &[&Path]) -> Discovery {
     let mut found = Discovery::default();
     for root in paths {
         let (skipped, rejects) = (found.skipped.len(), found.rejects.len());
-        let within = output.and_then(|output| output_within(root, output));
+        let within: Vec<PathBuf> = leave_out
+            .iter()
+            .filter_map(|path| path_within(root, path))
+            .collect();
         // Unsorted walk, sorted after: see `walk_order_key`.
-        let mut files = walk_and_size(
-            root,
-            within.as_deref(),
-            &mut found.skipped,
-            &mut found.rejects,
-        );
+        let mut files = walk_and_size(root, &within, &mut found.skipped, &mut found.rejects);
         files.sort_by_cached_key(|f| walk_order_key(&f.path));
         if found.files.is_empty() {
             // One list of 100,000 files is 5 MB: not copied when there is nothing before it.
@@ -63,12 +63,12 @@ pub fn discover(paths: &[PathBuf], output: Option<&Path>) -> Discovery {
 const NOT_A_FILE: &str = "not a regular file (a pipe, socket or device): name the file itself; \
                           .gz and .zst files are read as they are";
 
-/// Where the directory `output` lies under `root`, as a walk of `root` names it; `None` when it
-/// does not (or does not exist yet, and so holds nothing to leave out).
-fn output_within(root: &Path, output: &Path) -> Option<PathBuf> {
+/// Where `path` lies under `root`, as a walk of `root` names it; `None` when it does not (or
+/// does not exist yet, and so holds nothing to leave out).
+fn path_within(root: &Path, path: &Path) -> Option<PathBuf> {
     let root_real = root.canonicalize().ok()?;
-    let output_real = output.canonicalize().ok()?;
-    let below = output_real.strip_prefix(&root_real).ok()?;
+    let path_real = path.canonicalize().ok()?;
+    let below = path_real.strip_prefix(&root_real).ok()?;
     // The root itself is walked whatever it is: a path named on the command line is read.
     (!below.as_os_str().is_empty()).then(|| root.join(below))
 }
@@ -76,7 +76,8 @@ fn output_within(root: &Path, output: &Path) -> Option<PathBuf> {
 /// Files sized per task while the walk goes on.
 const SIZE_CHUNK: usize = 1024;
 
-/// The files under `root` (but not under `output`), in no particular order, each with its size.
+/// The files under `root` (but not at or under the paths of `leave_out`), in no particular
+/// order, each with its size.
 /// Sizes (for batching and progress) are one `stat` per file, which for a night of small files
 /// costs more than the walk itself: they are taken on the pool, a chunk at a time, while this
 /// thread walks on (100,000 files in one directory, two cores: walk 70 ms then sizes 100 ms
@@ -85,7 +86,7 @@ const SIZE_CHUNK: usize = 1024;
 /// that thread's arena, and the scan's peak memory rose by 10 MiB.
 fn walk_and_size(
     root: &Path,
-    output: Option<&Path>,
+    leave_out: &[PathBuf],
     skipped: &mut Vec<PathBuf>,
     rejects: &mut Vec<Reject>,
 ) -> Vec<InputFile> {
@@ -102,7 +103,7 @@ fn walk_and_size(
         let walk = walkdir::WalkDir::new(root)
             .follow_links(true)
             .into_iter()
-            .filter_entry(|e| output.is_none_or(|output| e.path() != output));
+            .filter_entry(|e| !leave_out.iter().any(|path| e.path() == path));
         for entry in walk {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
@@ -268,7 +269,7 @@ mod tests {
         ] {
             std::fs::write(d.join(f), "x").unwrap();
         }
-        let found = discover(&[d.to_path_buf(), d.join("missing")], None);
+        let found = discover(&[d.to_path_buf(), d.join("missing")], &[]);
         let names = names_under(&found, d);
         // Each directory's entries in name order: `a` before `a-1.json` and `a.txt`.
         assert_eq!(
@@ -310,7 +311,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
         std::fs::write(dir.path().join("sub/a.jsonl"), "x").unwrap();
-        let found = discover(&[dir.path().to_path_buf()], None);
+        let found = discover(&[dir.path().to_path_buf()], &[]);
         assert_eq!(found.files.len(), 1);
         assert!(
             found
@@ -341,7 +342,7 @@ mod tests {
         let names = |found: &Discovery| names_under(found, d);
         let night = d.join("night");
         for output in [night.join("fcr"), night.join("../night/./fcr")] {
-            let found = discover(std::slice::from_ref(&night), Some(&output));
+            let found = discover(std::slice::from_ref(&night), &[&output]);
             assert_eq!(
                 names(&found),
                 ["night/a.jsonl", "night/fcr.jsonl"],
@@ -350,11 +351,11 @@ mod tests {
             assert!(found.rejects.is_empty() && found.skipped.is_empty());
         }
         // Elsewhere, or not there yet: nothing to leave out.
-        let found = discover(std::slice::from_ref(&night), Some(&d.join("other")));
+        let found = discover(std::slice::from_ref(&night), &[&d.join("other")]);
         assert_eq!(names(&found).len(), 4);
         let fcr = night.join("fcr");
         assert_eq!(
-            names(&discover(std::slice::from_ref(&fcr), Some(&fcr))).len(),
+            names(&discover(std::slice::from_ref(&fcr), &[&fcr])).len(),
             2
         );
     }
@@ -369,14 +370,14 @@ mod tests {
         let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
         std::fs::write(dir.path().join("a.jsonl"), "x").unwrap();
         for paths in [vec![dir.path().to_path_buf()], vec![socket.clone()]] {
-            let found = discover(&paths, None);
+            let found = discover(&paths, &[]);
             assert_eq!(found.rejects.len(), 1, "{paths:?}");
             let reject = &found.rejects[0];
             assert_eq!(&*reject.source.path, socket.to_string_lossy());
             assert_eq!(reject.reason.code(), "unreadable");
             assert!(reject.reason.to_string().contains("not a regular file"));
         }
-        assert_eq!(discover(&[dir.path().to_path_buf()], None).files.len(), 1);
+        assert_eq!(discover(&[dir.path().to_path_buf()], &[]).files.len(), 1);
     }
 
     #[test]
@@ -396,7 +397,7 @@ mod tests {
             std::fs::write(&path, vec![b'x'; len]).unwrap();
             written.push((path, len as u64));
         }
-        let found = discover(&[d.to_path_buf()], None);
+        let found = discover(&[d.to_path_buf()], &[]);
         // The order a walk sorted by file name visits them in.
         let walked: Vec<PathBuf> = walkdir::WalkDir::new(d)
             .sort_by_file_name()

@@ -1081,6 +1081,37 @@ fn a_metadata_export_resaved_in_a_spreadsheet_is_read_in_its_locale() {
     assert_eq!(call["customer_id"].str(), "cust-1");
 }
 
+/// A night's directory often holds its metadata export beside the transcripts. Named with
+/// `--metadata`, it is not also read as a transcript (a turn table without a text column,
+/// which was rejected every night and made the run exit 3).
+#[test]
+fn the_metadata_file_beside_the_transcripts_is_not_read_as_one() {
+    let ws = Workspace::new();
+    ws.write(
+        "night/calls.jsonl",
+        r#"{"call_id":"m1","language":"en","turns":[{"speaker":"customer","text":"hello"}]}"#,
+    );
+    ws.write(
+        "night/metadata.csv",
+        "call_id,customer_id,started_at\nm1,cust-1,2026-11-02 10:00:00\n",
+    );
+    let o = ws.run(&[
+        "scan",
+        "night",
+        "--metadata",
+        "night/metadata.csv",
+        "--out",
+        "out",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = crate::util::manifest(&ws.path("out"));
+    assert_eq!(m["counts"]["files"], 1, "{m}");
+    assert_eq!(m["counts"]["records_rejected"], 0, "{m}");
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert_eq!(calls["m1"]["customer_id"].str(), "cust-1");
+}
+
 /// Most speech-to-text engines number speakers (`spk_0`, `spk_1`) rather than name roles. A
 /// phrase table of customer cues has no agent phrases, so role inference reads the embedded
 /// agent cues: the customer is still found, and their repeat-contact cue counts.
