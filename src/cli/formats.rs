@@ -86,7 +86,7 @@ pub struct IngestFlags {
     /// rows without a transcript are counted in the summary and the run manifest, and
     /// calls.metadata_matched says which calls had one. The table is held in memory (about
     /// 200 bytes per row).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = super::ui::local_path)]
     metadata: Option<PathBuf>,
 
     /// How slashed dates in the --metadata file are read: month-first (11/2/2026 is 2 November,

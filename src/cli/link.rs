@@ -128,7 +128,7 @@ pub struct LinkArgs {
     /// Every call in DIR/calls is read and linked, in customer shards of at most
     /// --link-shard-calls calls held in memory at once, and DIR/contacts and DIR/fcr are
     /// rewritten, partition by partition.
-    #[arg(value_name = "DIR")]
+    #[arg(value_name = "DIR", value_parser = ui::local_path)]
     dir: PathBuf,
 
     /// Print nothing but errors.

@@ -24,7 +24,7 @@ use super::ui;
 )]
 pub struct ReportArgs {
     /// Dataset directory written by `fcrscan scan --out DIR`.
-    #[arg(value_name = "DIR")]
+    #[arg(value_name = "DIR", value_parser = ui::local_path)]
     dir: PathBuf,
 
     /// The HTML file to write (replaced if it exists).
@@ -32,7 +32,7 @@ pub struct ReportArgs {
     /// One self-contained file: styles, charts, script and data are inline and it fetches
     /// nothing, so it can be mailed or opened offline. About 50 KB plus the calls listed: about
     /// 1.7 KB per flagged call of twelve turns, 4 KB per call of forty (see --limit).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = ui::local_path)]
     out: PathBuf,
 
     /// Only calls of this call date (YYYY-MM-DD, in the dataset's time zone); the same as

@@ -25,7 +25,7 @@ use super::ui::{self, ProgressView};
 )]
 pub struct ScanArgs {
     /// Transcript files or directories (walked recursively).
-    #[arg(value_name = "PATH", required = true)]
+    #[arg(value_name = "PATH", required = true, value_parser = ui::local_path)]
     paths: Vec<PathBuf>,
 
     /// Output dataset directory (created if missing; an existing dataset is updated).
@@ -33,14 +33,14 @@ pub struct ScanArgs {
     /// Tables are written as Hive-partitioned Parquet: DIR/calls/call_date=YYYY-MM-DD/part-*.parquet,
     /// DIR/hits/…, DIR/turns/…, DIR/rejects/part-*.parquet, and a manifest DIR/runs/<run-id>.json.
     /// Calls already in DIR with the same call_id are replaced, never duplicated.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = ui::local_path)]
     out: PathBuf,
 
     /// Lexicon directory or .tsv/.csv phrase table (default: the embedded lexicons).
     ///
     /// A directory is laid out as phrases/<language>/<category>.txt (see docs/LEXICONS.md); a
     /// table has a header row naming the columns phrase, category and language.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = ui::local_path)]
     phrases: Option<PathBuf>,
 
     /// Worker threads; 0 means one per available core.

@@ -26,7 +26,7 @@ use super::ui;
 )]
 pub struct ShowArgs {
     /// Dataset directory written by `fcrscan scan --out DIR`.
-    #[arg(value_name = "DIR")]
+    #[arg(value_name = "DIR", value_parser = ui::local_path)]
     dir: PathBuf,
 
     /// The call to show.

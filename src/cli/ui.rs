@@ -71,6 +71,26 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// Parses a path argument, refusing a URL (`s3://bucket/night/`, `gs://…`, `https://…`):
+/// fcrscan reads and writes local paths, and `--out s3://bucket/fcr` would otherwise write a
+/// local directory named `s3:` and exit 0, leaving nothing in the bucket.
+pub fn local_path(value: &str) -> Result<std::path::PathBuf, String> {
+    let scheme = value.split_once("://").map(|(scheme, _)| scheme);
+    if scheme.is_some_and(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    }) {
+        return Err(
+            "fcrscan reads and writes local paths, not URLs: copy the transcripts from object \
+             storage first (aws s3 sync, gcloud storage rsync, azcopy) or mount it, and sync the \
+             output directory back after the run"
+                .to_string(),
+        );
+    }
+    Ok(std::path::PathBuf::from(value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

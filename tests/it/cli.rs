@@ -199,3 +199,24 @@ fn a_report_waits_while_a_run_writes_the_dataset() {
     assert!(rest.iter().any(|l| l.contains("1 calls")), "{rest:?}");
     assert!(ws.path("review.html").is_file());
 }
+
+/// `--out s3://bucket/fcr` wrote a local directory named `s3:` and exited 0: a job on
+/// Kubernetes would have reported success with nothing in the bucket.
+#[test]
+fn object_store_urls_are_refused_before_anything_is_written() {
+    let ws = Workspace::new();
+    ws.write(
+        "in/a.jsonl",
+        r#"{"call_id":"a","turns":[{"speaker":"customer","text":"hi"}]}"#,
+    );
+    for args in [
+        &["scan", "in", "--out", "s3://bucket/fcr"][..],
+        &["scan", "gs://bucket/night/", "--out", "out"],
+        &["report", "s3://bucket/fcr", "--out", "r.html"],
+    ] {
+        let o = ws.run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains("not URLs"), "{}", stderr(&o));
+    }
+    assert!(!ws.path("s3:").exists() && !ws.path("out").exists());
+}
