@@ -76,7 +76,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ZONE")]
     timezone: Option<String>,
 
-    /// Print nothing but errors.
+    /// Print nothing but errors and warnings: no summary, no progress (a bar on a terminal,
+    /// else a line a minute).
     #[arg(long, short = 'q')]
     quiet: bool,
 

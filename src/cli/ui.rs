@@ -2,24 +2,47 @@
 //! transcripts and file names is escaped before it reaches a terminal.
 
 use std::io::IsTerminal;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use fcrscan::pipeline::Progress;
 
-/// A progress bar on stderr fed from the pipeline's atomic counters, or nothing when stderr is
-/// not a terminal or `--quiet` was given.
+/// Progress on stderr fed from the pipeline's atomic counters: a bar on a terminal, a line every
+/// [`LOG_EVERY`] when stderr is a log (a Kubernetes pod, `2>>scan.log`), nothing with
+/// `--quiet`.
 pub struct ProgressView {
-    bar: Option<ProgressBar>,
+    mode: Mode,
 }
 
+enum Mode {
+    Off,
+    Bar(ProgressBar),
+    /// Seconds since `started` at which the next line is due.
+    Log {
+        started: Instant,
+        next_s: AtomicU64,
+    },
+}
+
+/// How often progress is logged when stderr is not a terminal: often enough that a long night
+/// in a pod's log shows it moving, rarely enough that a short run prints nothing extra.
+pub const LOG_EVERY: Duration = Duration::from_secs(60);
+
 impl ProgressView {
-    /// Starts showing progress (if stderr is a terminal and not quiet).
+    /// Starts showing progress.
     pub fn start(quiet: bool) -> ProgressView {
-        if quiet || !std::io::stderr().is_terminal() {
-            return ProgressView { bar: None };
+        if quiet {
+            return ProgressView { mode: Mode::Off };
+        }
+        if !std::io::stderr().is_terminal() {
+            return ProgressView {
+                mode: Mode::Log {
+                    started: Instant::now(),
+                    next_s: AtomicU64::new(LOG_EVERY.as_secs()),
+                },
+            };
         }
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(5));
         bar.set_style(
@@ -29,29 +52,65 @@ impl ProgressView {
             .expect("the template is valid")
             .progress_chars("=> "),
         );
-        ProgressView { bar: Some(bar) }
+        ProgressView {
+            mode: Mode::Bar(bar),
+        }
     }
 
     /// Updates from the counters (called from a ticker thread).
     pub fn update(&self, progress: &Progress) {
-        if let Some(bar) = &self.bar {
-            bar.set_length(progress.total_bytes.load(Ordering::Relaxed));
-            bar.set_position(progress.bytes.load(Ordering::Relaxed));
-            bar.set_message(format!("{} calls", progress.calls.load(Ordering::Relaxed)));
+        let (bytes, total, calls) = (
+            progress.bytes.load(Ordering::Relaxed),
+            progress.total_bytes.load(Ordering::Relaxed),
+            progress.calls.load(Ordering::Relaxed),
+        );
+        match &self.mode {
+            Mode::Off => {}
+            Mode::Bar(bar) => {
+                bar.set_length(total);
+                bar.set_position(bytes);
+                bar.set_message(format!("{calls} calls"));
+            }
+            Mode::Log { started, next_s } => {
+                let elapsed = started.elapsed().as_secs_f64();
+                let due = next_s.load(Ordering::Relaxed);
+                if elapsed >= due as f64 {
+                    next_s.store(due + LOG_EVERY.as_secs(), Ordering::Relaxed);
+                    eprintln!("{}", progress_line(bytes, total, calls, elapsed));
+                }
+            }
         }
     }
 
-    /// Whether a bar is shown.
+    /// Whether progress is shown at all.
     pub fn is_shown(&self) -> bool {
-        self.bar.is_some()
+        !matches!(self.mode, Mode::Off)
     }
 
     /// Removes the bar.
     pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
+        if let Mode::Bar(bar) = &self.mode {
             bar.finish_and_clear();
         }
     }
+}
+
+/// One logged progress line: `fcrscan: scanning: 12.3 of 40.1 GB (31%), 812000 calls, 205 MB/s,
+/// 60 s`.
+fn progress_line(bytes: u64, total: u64, calls: u64, elapsed_s: f64) -> String {
+    let (scale, unit) = if total >= 1_000_000_000 {
+        (1e9, "GB")
+    } else {
+        (1e6, "MB")
+    };
+    let percent = bytes.saturating_mul(100).checked_div(total).unwrap_or(0);
+    format!(
+        "fcrscan: scanning: {:.1} of {:.1} {unit} ({percent}%), {calls} calls, {:.0} MB/s, {:.0} s",
+        bytes as f64 / scale,
+        total as f64 / scale,
+        bytes as f64 / 1e6 / elapsed_s.max(1e-3),
+        elapsed_s
+    )
 }
 
 /// How often the bar is refreshed.
@@ -94,6 +153,22 @@ pub fn local_path(value: &str) -> Result<std::path::PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logged_progress_line_says_how_far_and_how_fast() {
+        assert_eq!(
+            progress_line(12_300_000_000, 40_100_000_000, 812_000, 60.0),
+            "fcrscan: scanning: 12.3 of 40.1 GB (30%), 812000 calls, 205 MB/s, 60 s"
+        );
+        assert_eq!(
+            progress_line(250_000_000, 800_000_000, 9_000, 120.0),
+            "fcrscan: scanning: 250.0 of 800.0 MB (31%), 9000 calls, 2 MB/s, 120 s"
+        );
+        assert_eq!(
+            progress_line(0, 0, 0, 0.0),
+            "fcrscan: scanning: 0.0 of 0.0 MB (0%), 0 calls, 0 MB/s, 0 s"
+        );
+    }
 
     #[test]
     fn control_and_bidi_characters_are_neutralised() {
