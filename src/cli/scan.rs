@@ -43,6 +43,14 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH", value_parser = ui::local_path)]
     phrases: Option<PathBuf>,
 
+    /// Phrases to add to the lexicon in use (the embedded one, or --phrases): a directory or
+    /// .tsv/.csv table of a team's own cues, product names, local expressions. Repeatable.
+    ///
+    /// --phrases replaces the embedded lexicons; this keeps them and adds. Check a table first
+    /// with `fcrscan phrases check FILE`.
+    #[arg(long, value_name = "PATH", value_parser = ui::local_path)]
+    extra_phrases: Vec<PathBuf>,
+
     /// Worker threads; 0 means one per available core.
     ///
     /// These are the threads that parse and scan. A reader thread and a writer thread run
@@ -116,10 +124,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         }
         Err(super::formats::FlagError::Fatal(e)) => return Err(e),
     };
-    let lexicon = match &args.phrases {
+    let mut lexicon = match &args.phrases {
         Some(p) => Lexicon::load(p).with_context(|| format!("loading lexicon {}", p.display()))?,
         None => Lexicon::embedded().context("loading the embedded lexicons")?,
     };
+    for extra in &args.extra_phrases {
+        lexicon.extend(
+            Lexicon::load(extra).with_context(|| format!("loading lexicon {}", extra.display()))?,
+        );
+    }
     let phrase_count = lexicon.phrases.len();
     let lexicon_source = lexicon.source.clone();
     let speaker_labels = lexicon.speaker_labels.clone();

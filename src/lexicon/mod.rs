@@ -259,6 +259,34 @@ impl Lexicon {
         parse::from_files(files, "embedded agent cues").expect("the shipped agent cues are valid")
     }
 
+    /// Adds the phrases of `other` (`--extra-phrases`): a team's own phrases on top of the
+    /// embedded lexicons, without copying them. Topics keep their names (a new one is added),
+    /// speaker labels and `@speaker:` overrides are added after this lexicon's, and the source
+    /// names both.
+    pub fn extend(&mut self, other: Lexicon) {
+        let rename = |lex: &mut Lexicon, category: Category| match category {
+            Category::Topic(i) => lex
+                .category_for(&other.topics[i as usize])
+                .expect("a topic name read once is valid"),
+            fixed => fixed,
+        };
+        for mut phrase in other.phrases.iter().cloned() {
+            phrase.category = rename(self, phrase.category);
+            phrase.vetoes = phrase.vetoes.map(|v| rename(self, v));
+            self.phrases.push(phrase);
+        }
+        for (category, rule) in &other.speaker_overrides {
+            let category = rename(self, *category);
+            self.speaker_overrides.push((category, *rule));
+        }
+        for label in other.speaker_labels {
+            if !self.speaker_labels.contains(&label) {
+                self.speaker_labels.push(label);
+            }
+        }
+        self.source = format!("{} + {}", self.source, other.source);
+    }
+
     /// Whether any phrase is an `agent_cue`: the evidence role inference reads.
     pub fn has_agent_cues(&self) -> bool {
         self.phrases
@@ -430,6 +458,54 @@ mod tests {
         };
         assert_eq!(role("kunde"), Some(Speaker::Customer));
         assert_eq!(role("상담사"), Some(Speaker::Agent));
+    }
+
+    #[test]
+    fn extra_phrases_are_added_with_their_topics_by_name() {
+        let lexicon = |files: &[(&str, &str)], source: &str| {
+            parse::from_files(
+                files.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+                source,
+            )
+            .unwrap()
+        };
+        let mut base = lexicon(
+            &[
+                ("en/topic_billing.txt", "my bill\n"),
+                ("en/topic_refund.txt", "refund\n"),
+            ],
+            "base",
+        );
+        let extra = lexicon(
+            &[
+                ("en/topic_product.txt", "turbo plan\n"),
+                ("en/topic_refund.txt", "money back\n"),
+                ("en/exclusion.txt", "topic_refund: no money back\n"),
+            ],
+            "team",
+        );
+        let fingerprint = base.fingerprint();
+        base.extend(extra);
+        assert_eq!(base.source, "base + team");
+        assert_eq!(
+            base.topics,
+            ["topic_billing", "topic_refund", "topic_product"]
+        );
+        let named = |text: &str| {
+            let p = base.phrases.iter().find(|p| p.text == text).unwrap();
+            (
+                base.category_name(p.category).to_string(),
+                p.vetoes.map(|v| base.category_name(v).to_string()),
+            )
+        };
+        assert_eq!(named("turbo plan"), ("topic_product".into(), None));
+        assert_eq!(named("money back"), ("topic_refund".into(), None));
+        assert_eq!(named("my bill"), ("topic_billing".into(), None));
+        assert_eq!(
+            named("no money back"),
+            ("exclusion".into(), Some("topic_refund".into()))
+        );
+        assert_ne!(base.fingerprint(), fingerprint);
     }
 
     #[test]

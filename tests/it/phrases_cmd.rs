@@ -121,3 +121,56 @@ fn check_says_when_a_lexicon_has_no_phrases() {
         stderr(&out)
     );
 }
+
+#[test]
+fn extra_phrases_add_to_the_embedded_lexicons() {
+    let ws = Workspace::new();
+    ws.write(
+        "team.tsv",
+        "phrase\tcategory\tlanguage\nraise a formal dispute\tescalation\ten\nturbo plan\ttopic_product\ten\n",
+    );
+    ws.write(
+        "in/a.jsonl",
+        r#"{"call_id":"a","language":"en","turns":[{"speaker":"agent","text":"thank you for calling"},{"speaker":"customer","text":"I called last week and now I want to raise a formal dispute about the turbo plan"}]}"#,
+    );
+    let out = ws.run(&[
+        "scan",
+        "in",
+        "--extra-phrases",
+        "team.tsv",
+        "--out",
+        "out",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut hits: Vec<(String, String)> = crate::util::read_table(&ws.path("out"), "hits")
+        .into_iter()
+        .map(|r| {
+            (
+                r["category"].str().to_string(),
+                r["phrase"].str().to_string(),
+            )
+        })
+        .collect();
+    hits.sort();
+    // "i called last week" is the embedded lexicons'; the other two the team's.
+    assert_eq!(
+        hits,
+        [
+            (
+                "escalation".to_string(),
+                "raise a formal dispute".to_string()
+            ),
+            (
+                "repeat_contact".to_string(),
+                "i called last week".to_string()
+            ),
+            ("topic_product".to_string(), "turbo plan".to_string()),
+        ]
+    );
+    let m = crate::util::manifest(&ws.path("out"));
+    assert_eq!(
+        m["lexicon"]["source"],
+        "embedded default lexicons + team.tsv"
+    );
+}
