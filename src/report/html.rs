@@ -508,6 +508,10 @@ fn header(out: &mut String, review: &Review, title: &str) {
     if !o.categories.is_empty() {
         filters.push(format!("flagged calls with {}", o.categories.join(", ")));
     }
+    if review.zone != Zone::utc() {
+        // Dates and times are the dataset's local ones: say whose.
+        filters.push(format!("dates and times in {}", review.zone));
+    }
     let _ = write!(
         out,
         "<header>\n<h1>{}</h1>\n<p class=\"sub\">Dataset <strong>{}</strong>{}{} · PII {}</p>\n</header>\n",

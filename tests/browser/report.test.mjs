@@ -1,12 +1,14 @@
 // Opens an fcrscan review report in headless Chromium (the system browser, driven by
 // playwright-core) and checks it against the hand-written expectations of its fixture.
 //
-//   node tests/browser/report.test.mjs REPORT.html EXPECTED.tsv SCREENSHOT.png [REPORT_NO_REDACT.html]
+//   node tests/browser/report.test.mjs REPORT.html EXPECTED.tsv SCREENSHOT.png [REPORT_NO_REDACT.html [REPORT_SEOUL.html]]
 //
 // REPORT.html is `fcrscan report` of tests/data/report/calls scanned with
 // tests/data/report/phrases.tsv; EXPECTED.tsv is tests/data/report/EXPECTED.tsv. The optional
 // fourth argument is the same report written with --no-redact, used to check that the redaction
-// check would see PII if it were there. CHROMIUM overrides the browser (default /usr/bin/chromium).
+// check would see PII if it were there. The optional fifth is the report of the fixture scanned
+// with --timezone Asia/Seoul, whose dates and times must be Seoul's. CHROMIUM overrides the
+// browser (default /usr/bin/chromium).
 //
 // Checks: the page loads with no console errors, no failed or network requests and no dialog;
 // no payload from the hostile transcripts runs (each would set window.__pwned) and none becomes
@@ -23,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-const [reportPath, expectedPath, screenshotPath, unredactedPath] = process.argv.slice(2);
+const [reportPath, expectedPath, screenshotPath, unredactedPath, seoulPath] = process.argv.slice(2);
 if (!reportPath || !expectedPath || !screenshotPath) {
   console.error('usage: node report.test.mjs REPORT.html EXPECTED.tsv SCREENSHOT.png [REPORT_NO_REDACT.html]');
   process.exit(2);
@@ -255,6 +257,18 @@ try {
       assert.ok(shown.length >= 15, `only ${shown.length} PII strings shown without redaction`);
       assert.equal(await other.page.evaluate(() => typeof window.__pwned), 'undefined');
       assert.deepEqual(other.events.console, []);
+    });
+  }
+
+  if (seoulPath) {
+    const seoul = await open(seoulPath);
+    await check('a dataset dated in Asia/Seoul shows its dates and times in Seoul', async () => {
+      const sub = await seoul.page.locator('header p.sub').innerText();
+      assert.ok(sub.includes('dates and times in Asia/Seoul'), sub);
+      // rep-es-001 started at 15:30 UTC on 2 November: 00:30 on the 3rd in Seoul.
+      const meta = await seoul.page.locator('#call-list > li.call[data-call-id="rep-es-001"] .meta').innerText();
+      assert.ok(meta.includes('2026-11-03 00:30 KST'), meta);
+      assert.deepEqual(seoul.events.console, []);
     });
   }
 } finally {

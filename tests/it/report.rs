@@ -825,6 +825,21 @@ fn report_works_in_headless_chromium() {
     scan_fixture(&ws);
     report(&ws, "review.html", &[]);
     report(&ws, "raw.html", &["--no-redact"]);
+    let data = repo().join("tests/data/report");
+    let seoul = ws.run(&[
+        "scan",
+        data.join("calls").to_str().unwrap(),
+        "--phrases",
+        data.join("phrases.tsv").to_str().unwrap(),
+        "--timezone",
+        "Asia/Seoul",
+        "--out",
+        "out-seoul",
+        "-q",
+    ]);
+    assert!(seoul.status.success(), "{}", stderr(&seoul));
+    let written = ws.run(&["report", "out-seoul", "--out", "seoul.html", "-q"]);
+    assert!(written.status.success(), "{}", stderr(&written));
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
     std::fs::create_dir_all(&shots).unwrap();
     let screenshot = shots.join("report.png");
@@ -835,6 +850,7 @@ fn report_works_in_headless_chromium() {
         .arg(repo().join("tests/data/report/EXPECTED.tsv"))
         .arg(&screenshot)
         .arg(ws.path("raw.html"))
+        .arg(ws.path("seoul.html"))
         .env("CHROMIUM", &chromium)
         .output()
         .expect("running node");
