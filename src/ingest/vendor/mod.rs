@@ -180,10 +180,16 @@ pub fn resolve_format_name(name: &str) -> Option<&'static str> {
 }
 
 /// Whether `text` looks like JSON or subtitles rather than a `Label: text` transcript (so a
-/// `.txt` file holding vendor JSON is read as JSON).
+/// `.txt` file holding vendor JSON is read as JSON). A `[` opens JSON only when an object, a
+/// string or an array follows it: a transcript's first line may start with its time,
+/// `[00:01] Agent: …`.
 pub fn looks_structured(text: &str) -> bool {
     let body = text.trim_start_matches('\u{feff}').trim_start();
-    body.starts_with(['{', '[', '"'])
+    let json_array = body
+        .strip_prefix('[')
+        .is_some_and(|rest| rest.trim_start().starts_with(['{', '[', '"', ']']));
+    body.starts_with(['{', '"'])
+        || json_array
         || subtitles::looks_like_webvtt(body)
         || subtitles::looks_like_srt(body)
 }
@@ -442,6 +448,26 @@ pub fn extension(input: &Input<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timed_text_transcript_is_not_taken_for_json() {
+        for text in [
+            "[00:01] Agent: Hello\r\n[00:05] Customer: hi",
+            "[SPEAKER_00]: hello",
+            "Agent: [laughs] hello",
+        ] {
+            assert!(!looks_structured(text), "{text:?}");
+        }
+        for text in [
+            "{\"results\": {}}",
+            "\u{feff}[{\"speaker\": \"A\"}]",
+            "[\n  {\"start\": 1}\n]",
+            "[]",
+            "WEBVTT\n\n00:00.000 --> 00:01.000\nhello",
+        ] {
+            assert!(looks_structured(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn json_errors_name_the_position_and_the_usual_cause() {
