@@ -178,6 +178,9 @@ impl<'a> Reader<'a> {
                 "text" => turn.text = seen.first(3, r.opt_string())?,
                 "role" => turn.role = seen.first(4, r.opt_string())?,
                 "content" => turn.content = seen.first(5, r.opt_string())?,
+                // A string, or epoch seconds as an integer, like `started_at`.
+                "timestamp" => turn.timestamp = seen.first(6, r.id())?,
+                "created_at" => turn.created_at = seen.first(7, r.id())?,
                 _ => r.skip_value(0)?,
             }
             Some(())
@@ -418,6 +421,7 @@ mod tests {
             r#"{"call_id":"c2","queue":null,"channel":null,"duration_s":null,"customer_id":null,"turns":null}"#,
             r#"{"call_id":"c4","started_at":1793610845,"turns":[{"text":"epoch seconds"}]}"#,
             r#"{"call_id":"c7","turns":[{"role":"customer","content":"chat log"},{"speaker":"spk_0","role":"agent","text":"both"}]}"#,
+            r#"{"call_id":"c8","turns":[{"role":"customer","content":"hi","timestamp":"2026-11-02T10:00:05Z"},{"role":"agent","content":"hello","created_at":1793613606}]}"#,
             r#"{"turns":[{"text":"no speaker"},{"speaker":null,"text":null},{}],"call_id":"c3"}"#,
             r#"{"call_id":"c4","extra":{"a":[1,2.5,{"b":null}],"c":true,"d":false,"e":"x\"y"},"turns":[{"text":"t","confidence":0.93,"words":[]}]}"#,
             r#"{"call_id":"c\u00e9 \ud83d\ude00","turns":[{"speaker":"Agent","text":"say \"hi\"\\ \/ \b\f\n\r\t \u00E9t\u00e9"}]}"#,

@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer, Visitor};
 mod fast;
 
 use super::reject::RejectReason;
-use super::time::parse_timestamp;
+use super::time::{Stamp, parse_timestamp};
 use crate::model::{Call, SourceRef, Speaker, Turn};
 
 /// A record's fields as read, before they are checked. Both readers produce it: [`fast::read`]
@@ -60,6 +60,14 @@ struct RawTurn<'a> {
     /// Read when `text` is absent: chat logs often say `content`.
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     content: Option<Cow<'a, str>>,
+    /// When the turn (a chat message) was sent, as chat exports write it: a timestamp or epoch
+    /// seconds. Gives `start_s` from the call's start, and the start itself when the record has
+    /// none.
+    #[serde(default, borrow, deserialize_with = "time_string")]
+    timestamp: Option<Cow<'a, str>>,
+    /// [`RawTurn::timestamp`] under the other name exports use.
+    #[serde(default, borrow, deserialize_with = "time_string")]
+    created_at: Option<Cow<'a, str>>,
 }
 
 /// Whether `bytes` looks like a canonical call object (has `"turns"` and `"call_id"` keys), for
@@ -118,6 +126,8 @@ pub fn parse_call_text(
     }
     let raw_turns = raw.turns.unwrap_or_default();
     let mut turns = Vec::with_capacity(raw_turns.len());
+    // Each kept turn's own time, when it has one (chat messages).
+    let mut sent_at: Vec<Option<Stamp>> = Vec::new();
     for t in raw_turns {
         let Some(text) = t.text.or(t.content) else {
             continue;
@@ -135,6 +145,11 @@ pub fn parse_call_text(
                 .map_or(Speaker::Unknown, Speaker::from_label),
             named => named,
         };
+        let at = t.timestamp.or(t.created_at);
+        if let Some(at) = at.as_deref() {
+            sent_at.resize(turns.len(), None);
+            sent_at.push(parse_timestamp(at));
+        }
         turns.push(Turn {
             speaker,
             // The usual labels ("agent", "customer") are not stored again: an empty label means
@@ -154,6 +169,7 @@ pub fn parse_call_text(
     if turns.is_empty() {
         return fail(RejectReason::EmptyTurns);
     }
+    let started_at = place_sent_turns(&mut turns, &sent_at, started_at);
     let owned = |s: Option<Cow<'_, str>>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let mut call = Call::new(call_id, source, turns);
     call.customer_id = owned(raw.customer_id);
@@ -164,6 +180,28 @@ pub fn parse_call_text(
     call.set_start(started_at);
     call.duration_s = raw.duration_s;
     Ok(call)
+}
+
+/// Chat messages that carry their own time (`timestamp`, `created_at`): the record's start is
+/// its first message's when it gives none, and a message without `start_s` starts its time
+/// after that start. Times that cannot be compared (one with an offset, one without, or one
+/// before the start) or do not parse give no `start_s`. Returns the call's start.
+fn place_sent_turns(
+    turns: &mut [Turn],
+    sent_at: &[Option<Stamp>],
+    started_at: Option<Stamp>,
+) -> Option<Stamp> {
+    let first = sent_at.iter().flatten().min_by_key(|t| t.us).copied();
+    let Some(start) = started_at.or(first) else {
+        return started_at;
+    };
+    for (turn, at) in turns.iter_mut().zip(sent_at) {
+        let comparable = |at: &Stamp| at.local == start.local && at.us >= start.us;
+        if let Some(at) = at.filter(|at| comparable(at) && turn.start_s.is_none()) {
+            turn.start_s = Some((at.us - start.us) as f64 / 1e6);
+        }
+    }
+    Some(start)
 }
 
 fn json_reason(e: &serde_json::Error) -> RejectReason {
@@ -315,6 +353,34 @@ mod tests {
             ]
         );
         assert_eq!(call.turns[2].speaker_label, "spk_1");
+    }
+
+    #[test]
+    fn chat_messages_with_their_own_times_give_the_start_and_offsets() {
+        let parse =
+            |line: &str| parse_call(line.as_bytes(), SourceRef::line("c.jsonl".into(), 1)).unwrap();
+        let at = |s: &str| parse_timestamp(s).unwrap();
+        // No started_at: the first message's time; each message starts that long after it.
+        let call = parse(
+            r#"{"call_id":"m1","turns":[{"role":"customer","content":"hi","timestamp":"2026-11-02T10:00:05Z"},{"role":"agent","content":"hello","created_at":1793613620},{"role":"customer","content":"no time"}]}"#,
+        );
+        assert_eq!(call.started_at_us, Some(at("2026-11-02T10:00:05Z").us));
+        assert!(!call.started_at_local);
+        let starts: Vec<Option<f64>> = call.turns.iter().map(|t| t.start_s).collect();
+        assert_eq!(starts, [Some(0.0), Some(15.0), None]);
+        // A given start and start_s are kept; times without an offset stay wall-clock time.
+        let call = parse(
+            r#"{"call_id":"m2","started_at":"2026-11-02 09:59:00","turns":[{"text":"a","timestamp":"2026-11-02 10:00:00"},{"text":"b","start_s":3,"timestamp":"2026-11-02 10:00:30"}]}"#,
+        );
+        assert_eq!(call.started_at_us, Some(at("2026-11-02 09:59:00").us));
+        assert!(call.started_at_local);
+        let starts: Vec<Option<f64>> = call.turns.iter().map(|t| t.start_s).collect();
+        assert_eq!(starts, [Some(60.0), Some(3.0)]);
+        // Times that cannot be compared with the start give no offset.
+        let call = parse(
+            r#"{"call_id":"m3","started_at":"2026-11-02T10:00:00Z","turns":[{"text":"a","timestamp":"2026-11-02 10:00:30"},{"text":"b","timestamp":"2026-11-02T09:00:00Z"},{"text":"c","timestamp":"soon"}]}"#,
+        );
+        assert!(call.turns.iter().all(|t| t.start_s.is_none()));
     }
 
     #[test]
