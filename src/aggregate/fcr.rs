@@ -51,10 +51,10 @@ pub fn call_date_of_day(day: Option<i64>) -> String {
 /// The 0.975 quantile of the standard normal distribution: the `z` of a two-sided 95% interval.
 pub const Z_95: f64 = 1.959_963_984_540_054;
 
-/// One cell of the `fcr` table: a UTC date and the call's routing.
+/// One cell of the `fcr` table: a call date (in the dataset's time zone) and the call's routing.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FcrKey {
-    /// The UTC date the call started, `YYYY-MM-DD`, or [`UNKNOWN_DATE`].
+    /// The date the call started in the dataset's time zone, `YYYY-MM-DD`, or [`UNKNOWN_DATE`].
     pub call_date: String,
     /// The call's queue.
     pub queue: Option<String>,

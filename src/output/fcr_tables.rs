@@ -348,7 +348,7 @@ fn count(n: u64) -> i64 {
     i64::try_from(n).expect("a count of calls fits in 63 bits")
 }
 
-/// Appends contacts rows to the partition `call_date` (the UTC date of the calls, or
+/// Appends contacts rows to the partition `call_date` (the calls' date in the dataset's zone, or
 /// `unknown`), in one append: the writer finds the partition's part once for all of them.
 pub fn append_contacts(
     out: &mut DatasetWriter,
