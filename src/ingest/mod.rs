@@ -187,6 +187,10 @@ pub fn parse_whole_file(
         ];
     }
     if forced == Some("canonical") || (forced.is_none() && canonical::looks_canonical(bytes)) {
+        let body = text.trim_start_matches('\u{feff}').trim_start();
+        if body.starts_with('[') {
+            return canonical::parse_array(file, body);
+        }
         return vec![canonical::parse_call_text(text, source.clone()).map_err(
             |(reason, call_id)| Reject {
                 source: source.clone(),

@@ -133,7 +133,7 @@ pub static CALLS: Table = Table::new(
             "source_line",
             Int64,
             true,
-            "1-based line in source_file for line-oriented inputs; null for whole-file records.",
+            "1-based line in source_file for line-oriented inputs, and the line a record starts on in a JSON array of records; null for whole-file records.",
         ),
         col(
             "format",
@@ -502,7 +502,7 @@ pub static REJECTS: Table = Table::new(
             "source_line",
             Int64,
             true,
-            "1-based line, for line-oriented inputs.",
+            "1-based line, for line-oriented inputs and the records of a JSON array.",
         ),
         col(
             "call_id",

@@ -15,7 +15,8 @@ use serde::de::{self, Deserializer, Visitor};
 
 mod fast;
 
-use super::reject::RejectReason;
+use super::InputFile;
+use super::reject::{Reject, RejectReason};
 use super::time::{Stamp, parse_timestamp};
 use crate::model::{Call, SourceRef, Speaker, Turn};
 
@@ -204,6 +205,35 @@ fn place_sent_turns(
     Some(start)
 }
 
+/// A JSON array of canonical records (`[{"call_id": …}, …]`, an export of many calls as one
+/// document): each item is a call, or a reject naming the line its object starts on. The
+/// items are split without building a tree, each read like a JSON Lines record.
+pub fn parse_array(file: &InputFile, body: &str) -> Vec<Result<Call, Reject>> {
+    let items: Vec<&serde_json::value::RawValue> = match serde_json::from_str(body) {
+        Ok(items) => items,
+        Err(e) => {
+            return vec![Err(Reject {
+                source: SourceRef::file(file.name.clone()),
+                call_id: None,
+                reason: RejectReason::InvalidJson(e.to_string()),
+            })];
+        }
+    };
+    let mut lines = crate::tabular::LineNumbers::new(body.as_bytes());
+    items
+        .into_iter()
+        .map(|item| {
+            let offset = item.get().as_ptr() as usize - body.as_ptr() as usize;
+            let source = SourceRef::line(file.name.clone(), lines.at(offset as u64));
+            parse_call_text(item.get(), source.clone()).map_err(|(reason, call_id)| Reject {
+                source,
+                call_id,
+                reason,
+            })
+        })
+        .collect()
+}
+
 fn json_reason(e: &serde_json::Error) -> RejectReason {
     match e.classify() {
         serde_json::error::Category::Data => RejectReason::InvalidField(e.to_string()),
@@ -381,6 +411,40 @@ mod tests {
             r#"{"call_id":"m3","started_at":"2026-11-02T10:00:00Z","turns":[{"text":"a","timestamp":"2026-11-02 10:00:30"},{"text":"b","timestamp":"2026-11-02T09:00:00Z"},{"text":"c","timestamp":"soon"}]}"#,
         );
         assert!(call.turns.iter().all(|t| t.start_s.is_none()));
+    }
+
+    #[test]
+    fn a_json_array_of_records_is_a_call_per_item_named_by_its_line() {
+        let file = InputFile {
+            path: "calls.json".into(),
+            name: "calls.json".into(),
+            size_bytes: 0,
+        };
+        let body = "[\n  {\"call_id\": \"a1\", \"turns\": [{\"text\": \"one\"}]},\n  {\"turns\": [{\"text\": \"no id\"}]},\n  {\"call_id\": \"a3\",\n   \"turns\": [{\"text\": \"three\"}]}\n]";
+        let results = parse_array(&file, body);
+        let summary: Vec<(Option<u64>, Result<String, String>)> = results
+            .iter()
+            .map(|r| match r {
+                Ok(call) => (call.source.line, Ok(call.call_id.clone())),
+                Err(reject) => (reject.source.line, Err(reject.reason.to_string())),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Some(2), Ok("a1".to_string())),
+                (Some(3), Err(RejectReason::MissingCallId.to_string())),
+                (Some(4), Ok("a3".to_string())),
+            ]
+        );
+        let broken = parse_array(&file, "[{\"call_id\": \"a1\"");
+        assert!(matches!(
+            &broken[..],
+            [Err(Reject {
+                reason: RejectReason::InvalidJson(_),
+                ..
+            })]
+        ));
     }
 
     #[test]
