@@ -44,8 +44,30 @@ struct RawCall<'a> {
     turns: Option<Vec<RawTurn<'a>>>,
 }
 
+/// A turn's fields as read. Keys that stand in for one another (`text` or `content`,
+/// `timestamp` or `created_at`) share a field, so that the struct stays within 128 bytes:
+/// larger, each turn's moves became `memcpy` calls (measured: 1% more instructions for the
+/// whole scan).
 #[derive(Debug, Default, PartialEq, Deserialize)]
+#[serde(from = "SerdeTurn<'a>", bound(deserialize = "'de: 'a"))]
 struct RawTurn<'a> {
+    speaker: Option<Cow<'a, str>>,
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+    /// `text`, else `content` (chat logs often say `content`).
+    text: Option<Cow<'a, str>>,
+    /// The role when `speaker` is absent or names none (`"speaker": "spk_0", "role": "agent"`):
+    /// exports and chat logs often say `role`.
+    role: Option<Cow<'a, str>>,
+    /// When the turn (a chat message) was sent, as chat exports write it (`timestamp`, else
+    /// `created_at`): a timestamp or epoch seconds. Gives `start_s` from the call's start, and
+    /// the start itself when the record has none.
+    sent_at: Option<Cow<'a, str>>,
+}
+
+/// [`RawTurn`] with each key in a field of its own, as serde_json reads it.
+#[derive(Deserialize)]
+struct SerdeTurn<'a> {
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     speaker: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -54,21 +76,27 @@ struct RawTurn<'a> {
     end_s: Option<f64>,
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     text: Option<Cow<'a, str>>,
-    /// The role when `speaker` is absent or names none (`"speaker": "spk_0", "role": "agent"`):
-    /// exports and chat logs often say `role`.
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     role: Option<Cow<'a, str>>,
-    /// Read when `text` is absent: chat logs often say `content`.
     #[serde(default, borrow, deserialize_with = "borrowed_str")]
     content: Option<Cow<'a, str>>,
-    /// When the turn (a chat message) was sent, as chat exports write it: a timestamp or epoch
-    /// seconds. Gives `start_s` from the call's start, and the start itself when the record has
-    /// none.
     #[serde(default, borrow, deserialize_with = "time_string")]
     timestamp: Option<Cow<'a, str>>,
-    /// [`RawTurn::timestamp`] under the other name exports use.
     #[serde(default, borrow, deserialize_with = "time_string")]
     created_at: Option<Cow<'a, str>>,
+}
+
+impl<'a> From<SerdeTurn<'a>> for RawTurn<'a> {
+    fn from(t: SerdeTurn<'a>) -> RawTurn<'a> {
+        RawTurn {
+            speaker: t.speaker,
+            start_s: t.start_s,
+            end_s: t.end_s,
+            text: t.text.or(t.content),
+            role: t.role,
+            sent_at: t.timestamp.or(t.created_at),
+        }
+    }
 }
 
 /// Whether `bytes` looks like a canonical call object (has `"turns"` and `"call_id"` keys), for
@@ -130,7 +158,7 @@ pub fn parse_call_text(
     // Each kept turn's own time, when it has one (chat messages).
     let mut sent_at: Vec<Option<Stamp>> = Vec::new();
     for t in raw_turns {
-        let Some(text) = t.text.or(t.content) else {
+        let Some(text) = t.text else {
             continue;
         };
         if text.trim().is_empty() {
@@ -146,8 +174,7 @@ pub fn parse_call_text(
                 .map_or(Speaker::Unknown, Speaker::from_label),
             named => named,
         };
-        let at = t.timestamp.or(t.created_at);
-        if let Some(at) = at.as_deref() {
+        if let Some(at) = t.sent_at.as_deref() {
             sent_at.resize(turns.len(), None);
             sent_at.push(parse_timestamp(at));
         }
