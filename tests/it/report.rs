@@ -49,19 +49,27 @@ fn expected() -> Vec<Expected> {
 
 /// Scans the fixture with its own lexicon into `ws/out`.
 fn scan_fixture(ws: &Workspace) -> PathBuf {
+    scan_fixture_into(ws, "out", &[])
+}
+
+/// Scans the fixture into the workspace's directory `out`, with `args` added.
+fn scan_fixture_into(ws: &Workspace, out: &str, args: &[&str]) -> PathBuf {
     let data = repo().join("tests/data/report");
-    let out = ws.path("out");
-    let o = ws.run(&[
+    let calls = data.join("calls");
+    let phrases = data.join("phrases.tsv");
+    let mut all = vec![
         "scan",
-        data.join("calls").to_str().unwrap(),
+        calls.to_str().unwrap(),
         "--phrases",
-        data.join("phrases.tsv").to_str().unwrap(),
+        phrases.to_str().unwrap(),
         "--out",
-        "out",
+        out,
         "-q",
-    ]);
+    ];
+    all.extend_from_slice(args);
+    let o = ws.run(&all);
     assert!(o.status.success(), "scan failed: {}", stderr(&o));
-    out
+    ws.path(out)
 }
 
 /// Runs `fcrscan report out --out NAME ARGS…` and returns the page.
@@ -825,19 +833,7 @@ fn report_works_in_headless_chromium() {
     scan_fixture(&ws);
     report(&ws, "review.html", &[]);
     report(&ws, "raw.html", &["--no-redact"]);
-    let data = repo().join("tests/data/report");
-    let seoul = ws.run(&[
-        "scan",
-        data.join("calls").to_str().unwrap(),
-        "--phrases",
-        data.join("phrases.tsv").to_str().unwrap(),
-        "--timezone",
-        "Asia/Seoul",
-        "--out",
-        "out-seoul",
-        "-q",
-    ]);
-    assert!(seoul.status.success(), "{}", stderr(&seoul));
+    scan_fixture_into(&ws, "out-seoul", &["--timezone", "Asia/Seoul"]);
     let written = ws.run(&["report", "out-seoul", "--out", "seoul.html", "-q"]);
     assert!(written.status.success(), "{}", stderr(&written));
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
