@@ -225,7 +225,11 @@ fn write_atomically(path: &Path, review: &review::Review) -> anyhow::Result<u64>
 /// Runs `fcrscan report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
-    let options = args.options()?;
+    // A bad date or category is a usage error (exit 2), as in `scan`.
+    let options = match args.options() {
+        Ok(options) => options,
+        Err(e) => return Ok(super::link::usage_error(&format!("{e:#}"))),
+    };
     let redact = options.redact;
     // Read while no run writes: a partition being swapped in would be missing.
     let reading = ReadLock::acquire(&args.dir, || {

@@ -586,7 +586,7 @@ fn report_rejects_bad_dates_and_unknown_categories() {
     let ws = Workspace::new();
     scan_fixture(&ws);
     let o = ws.run(&["report", "out", "--out", "r.html", "--date", "2026-02-30"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2), "a usage error");
     assert!(
         stderr(&o).contains("--date \"2026-02-30\" is not a date: expected YYYY-MM-DD"),
         "{}",
