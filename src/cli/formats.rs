@@ -256,6 +256,9 @@ impl IngestFlags {
                         FlagError::Fatal(anyhow::Error::new(e).context("loading --metadata"))
                     })?;
                 settings.push(("metadata".to_string(), path.display().to_string()));
+                if let Some(order) = order {
+                    settings.push(("date_order".to_string(), order.name().to_string()));
+                }
                 Some(Arc::new(table))
             }
         };

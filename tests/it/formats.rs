@@ -1079,6 +1079,8 @@ fn a_metadata_export_resaved_in_a_spreadsheet_is_read_in_its_locale() {
     assert_eq!(call["started_at"].int(), expected);
     assert_eq!(call["call_date"].str(), "2026-11-02");
     assert_eq!(call["customer_id"].str(), "cust-1");
+    let m = crate::util::manifest(&ws.path("out"));
+    assert_eq!(m["settings"]["date_order"], "month-first", "{m}");
 }
 
 /// A night's directory often holds its metadata export beside the transcripts. Named with
