@@ -89,8 +89,8 @@ pub struct IngestFlags {
     #[arg(long, value_name = "FILE", value_parser = super::ui::local_path)]
     metadata: Option<PathBuf>,
 
-    /// How slashed dates in the --metadata file are read: month-first (11/2/2026 is 2 November,
-    /// as in the US) or day-first (11 February).
+    /// How slashed start dates in the --metadata file and in CSV/TSV turn tables are read:
+    /// month-first (11/2/2026 is 2 November, as in the US) or day-first (11 February).
     ///
     /// Needed only when no date in the file settles it (a day above 12). Dotted (02.11.2026),
     /// year-first (2026/11/02) and ISO dates need no order.
@@ -183,6 +183,7 @@ pub struct IngestSetup {
     channel_files: Option<Regex>,
     roles: RoleOptions,
     timing: TimingOptions,
+    date_order: Option<DateOrder>,
     settings: Vec<(String, String)>,
 }
 
@@ -256,12 +257,12 @@ impl IngestFlags {
                         FlagError::Fatal(anyhow::Error::new(e).context("loading --metadata"))
                     })?;
                 settings.push(("metadata".to_string(), path.display().to_string()));
-                if let Some(order) = order {
-                    settings.push(("date_order".to_string(), order.name().to_string()));
-                }
                 Some(Arc::new(table))
             }
         };
+        if let Some(order) = self.date_order {
+            settings.push(("date_order".to_string(), order.order().name().to_string()));
+        }
         if let Some(p) = &self.call_id_from {
             settings.push(("call_id_from".to_string(), p.clone()));
         }
@@ -296,6 +297,7 @@ impl IngestFlags {
                 silence_threshold_s: self.silence_threshold,
                 min_confidence: self.min_confidence,
             },
+            date_order: self.date_order.map(DateOrderFlag::order),
             settings,
         })
     }
@@ -310,6 +312,7 @@ impl IngestSetup {
         ingest.call_id_from.clone_from(&self.call_id_from);
         ingest.agent_channel.clone_from(&self.agent_channel);
         ingest.channel_files.clone_from(&self.channel_files);
+        ingest.date_order = self.date_order;
         scanner.roles = self.roles;
         scanner.timing = self.timing;
     }

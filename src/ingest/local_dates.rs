@@ -10,7 +10,7 @@
 //! everywhere else. A file settles it when one of its dates can only be read one way (a day
 //! above 12); `--date-order` settles it for a file that does not.
 
-use super::time::{Stamp, days_from_civil, days_in_month};
+use super::time::{Stamp, days_from_civil, days_in_month, parse_timestamp};
 
 /// Which comes first in a slashed date: the month (`11/2/2026` is 2 November, as in the US) or
 /// the day (11 February, as in most other places).
@@ -81,6 +81,28 @@ fn number(s: &str) -> Option<u32> {
     (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
+}
+
+/// A start time as a metadata file or turn table (`file`) writes it: [`parse_timestamp`]'s
+/// forms, or a spreadsheet locale's ([`parse_local`]). The error says which forms are read, or
+/// what settles a slashed date's order.
+pub fn parse_start_time(
+    value: &str,
+    order: Option<DateOrder>,
+    file: &str,
+) -> Result<Stamp, String> {
+    if let Some(stamp) = parse_timestamp(value) {
+        return Ok(stamp);
+    }
+    match parse_local(value, order) {
+        Ok(stamp) => Ok(stamp),
+        Err(LocalDateError::Ambiguous) => Err(format!(
+            "started_at {value:?} could be read month first or day first, and no date in {file} settles it: give --date-order month-first (11/2/2026 is 2 November, as in the US) or day-first"
+        )),
+        Err(LocalDateError::NotADate) => Err(format!(
+            "started_at {value:?} is not a timestamp (RFC 3339, YYYY-MM-DD, epoch seconds, or a spreadsheet's 02.11.2026 10:00, 2026/11/02 10:00, 11/2/2026 10:00 AM)"
+        )),
+    }
 }
 
 /// Reads a locale-written date and optional time (see the module docs) as wall-clock time.

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use regex::Regex;
 
-use super::local_dates::{self, DateOrder, LocalDateError};
+use super::local_dates::{self, DateOrder};
 use super::time::{Stamp, parse_timestamp};
 use crate::model::Call;
 
@@ -287,23 +287,6 @@ pub struct MetadataError {
     pub message: String,
 }
 
-/// A start time as a metadata file writes it: [`parse_timestamp`]'s forms, or a spreadsheet
-/// locale's ([`local_dates::parse_local`]). The error says which forms are read.
-fn start_time(value: &str, order: Option<DateOrder>, file: &str) -> Result<Stamp, String> {
-    if let Some(stamp) = parse_timestamp(value) {
-        return Ok(stamp);
-    }
-    match local_dates::parse_local(value, order) {
-        Ok(stamp) => Ok(stamp),
-        Err(LocalDateError::Ambiguous) => Err(format!(
-            "started_at {value:?} could be read month first or day first, and no date in {file} settles it: give --date-order month-first (11/2/2026 is 2 November, as in the US) or day-first"
-        )),
-        Err(LocalDateError::NotADate) => Err(format!(
-            "started_at {value:?} is not a timestamp (RFC 3339, YYYY-MM-DD, epoch seconds, or a spreadsheet's 02.11.2026 10:00, 2026/11/02 10:00, 11/2/2026 10:00 AM)"
-        )),
-    }
-}
-
 /// The `--metadata` table: call_id → row, with per-row "used" flags.
 pub struct MetadataTable {
     path: PathBuf,
@@ -430,9 +413,10 @@ impl MetadataTable {
             };
             let started_at = match get(Field::StartedAt) {
                 None => None,
-                Some(s) => {
-                    Some(start_time(&s, date_order, &shown).map_err(|m| err(Some(line), m))?)
-                }
+                Some(s) => Some(
+                    local_dates::parse_start_time(&s, date_order, &shown)
+                        .map_err(|m| err(Some(line), m))?,
+                ),
             };
             let extra = keep
                 .iter()

@@ -108,6 +108,9 @@ pub struct IngestOptions {
     pub channel_files: Option<regex::Regex>,
     /// `--timezone`: where start times written without an offset are placed.
     pub zone: crate::zone::Zone,
+    /// `--date-order`: how slashed dates (`11/2/2026`) in turn tables are read when the file's
+    /// own dates do not settle it.
+    pub date_order: Option<local_dates::DateOrder>,
 }
 
 /// What ingest does to every call after parsing, whatever the format: `--call-id-from` on

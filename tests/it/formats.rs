@@ -1083,6 +1083,45 @@ fn a_metadata_export_resaved_in_a_spreadsheet_is_read_in_its_locale() {
     assert_eq!(m["settings"]["date_order"], "month-first", "{m}");
 }
 
+/// A turn table re-saved in a spreadsheet: its start dates in the locale's form, read like a
+/// metadata file's (dotted day-first; slashed, with `--date-order` when the file does not
+/// settle it).
+#[test]
+fn a_turn_table_resaved_in_a_spreadsheet_keeps_its_start_times() {
+    let ws = Workspace::new();
+    ws.write(
+        "in/de.csv",
+        "\u{feff}call_id;speaker;text;started_at\r\nk1;Agent;Hallo;02.11.2026 10:00\r\nk1;Kunde;Ich habe schon angerufen;02.11.2026 10:00\r\n",
+    );
+    ws.write(
+        "in/us.csv",
+        "call_id,speaker,text,started_at\nu1,Agent,Hello,11/2/2026 2:05 PM\nu1,Customer,I already called,11/2/2026 2:05 PM\n",
+    );
+    let o = ws.run(&["scan", "in", "--out", "out", "-q"]);
+    assert_eq!(o.status.code(), Some(3), "the US file's date is ambiguous");
+    let rejects = read_table(&ws.path("out"), "rejects");
+    assert_eq!(rejects.len(), 1);
+    assert!(
+        rejects[0]["reason"].str().contains("--date-order"),
+        "{:?}",
+        rejects[0]
+    );
+    let o = ws.run(&[
+        "scan",
+        "in",
+        "--out",
+        "out",
+        "-q",
+        "--date-order",
+        "month-first",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    let at = |s: &str| fcrscan::ingest::time::parse_rfc3339_us(s).unwrap();
+    assert_eq!(calls["k1"]["started_at"].int(), at("2026-11-02T10:00:00Z"));
+    assert_eq!(calls["u1"]["started_at"].int(), at("2026-11-02T14:05:00Z"));
+}
+
 /// A night's directory often holds its metadata export beside the transcripts. Named with
 /// `--metadata`, it is not also read as a transcript (a turn table without a text column,
 /// which was rejected every night and made the run exit 3).

@@ -17,8 +17,8 @@
 use std::collections::HashMap;
 
 use super::{Content, Format, Input, Kind, TurnBuilder, extension, make_call};
+use crate::ingest::local_dates::{order_of, parse_start_time};
 use crate::ingest::metadata::{ColumnMap, Field, is_millis_column};
-use crate::ingest::time::parse_timestamp;
 use crate::ingest::{Reject, RejectReason};
 use crate::model::{Call, SourceRef, Speaker};
 
@@ -260,6 +260,17 @@ fn parse(text: &str, input: &Input<'_>) -> Vec<Result<Call, Reject>> {
             confidence: cell(conf_col).parse::<f32>().ok(),
         });
     }
+    // Slashed start dates (`11/2/2026`, a spreadsheet's) read in the order the file's own dates
+    // settle, else `--date-order`; a file of both orders leaves each date to say for itself.
+    let date_order = order_of(
+        calls
+            .iter()
+            .filter_map(|c| c.fields.get(&Field::StartedAt))
+            .map(String::as_str),
+    )
+    .ok()
+    .flatten()
+    .or(input.options.date_order);
     for mut c in calls {
         let source = SourceRef::line(input.file.name.clone(), c.line);
         if turn_col.is_some() {
@@ -294,15 +305,13 @@ fn parse(text: &str, input: &Input<'_>) -> Vec<Result<Call, Reject>> {
             call.channel = get(Field::Channel).filter(|ch| !ch.bytes().all(|b| b.is_ascii_digit()));
             call.language_tag = get(Field::Language);
             if let Some(s) = get(Field::StartedAt) {
-                match parse_timestamp(&s) {
-                    Some(stamp) => call.set_start(Some(stamp)),
-                    None => {
+                match parse_start_time(&s, date_order, &input.file.name) {
+                    Ok(stamp) => call.set_start(Some(stamp)),
+                    Err(message) => {
                         return Err(Reject {
                             source: source.clone(),
                             call_id: Some(c.id.clone()),
-                            reason: RejectReason::InvalidField(format!(
-                                "started_at {s:?} is not a timestamp"
-                            )),
+                            reason: RejectReason::InvalidField(message),
                         });
                     }
                 }
