@@ -14,7 +14,7 @@ use fcrscan::lexicon::Lexicon;
 use fcrscan::matcher::{Matcher, Scratch};
 use fcrscan::model::SourceRef;
 use fcrscan::normalize::{Folded, fold_into, fold_text_into};
-use fcrscan::output::rows::{TranscriptPolicy, write_call};
+use fcrscan::output::rows::{TranscriptPolicy, call_date, write_call};
 use fcrscan::output::{DatasetWriter, writer_properties};
 use fcrscan::scan::Scanner;
 use fcrscan::zone::Zone;
@@ -137,10 +137,10 @@ fn stages(c: &mut Criterion) {
                 write_call(
                     &mut out,
                     s,
+                    &call_date(s, &Zone::utc()),
                     &scanner.lexicon,
                     &scanner.fingerprint,
                     TranscriptPolicy::Flagged,
-                    &Zone::utc(),
                 )
                 .expect("write");
             }

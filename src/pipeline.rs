@@ -732,15 +732,16 @@ fn write_outputs(
                     reject(&mut writer, &mut counts, r)?;
                     continue;
                 }
-                call_dates.insert(call_date(&scanned, &options.ingest.zone));
+                let date = call_date(&scanned, &options.ingest.zone);
                 write_call(
                     &mut writer,
                     &scanned,
+                    &date,
                     &scanner.lexicon,
                     &scanner.fingerprint,
                     options.transcripts,
-                    &options.ingest.zone,
                 )?;
+                call_dates.insert(date);
                 counts.calls_written += 1;
                 tally(&mut counts, &scanned, scanner);
             }

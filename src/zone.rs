@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use jiff::tz::{Offset, TimeZone};
 
-use crate::ingest::time::{DAY_US, date_of_day};
+use crate::ingest::time::{DAY_US, date_of_day, utc_date, utc_time_of_day};
 
 /// A time zone for call dates: UTC, a fixed offset, or an IANA zone with its daylight saving
 /// rules.
@@ -140,20 +140,16 @@ impl Zone {
     /// assert_eq!(Zone::parse("+05:30").unwrap().minute_of(us), "2026-11-02 14:44 +05:30");
     /// ```
     pub fn minute_of(&self, us: i64) -> String {
+        // Local wall-clock time counted as if it were UTC: the UTC helpers print it.
         let local = self.local_us(us);
-        let minute = local.div_euclid(60_000_000).rem_euclid(24 * 60);
+        let (h, m, _) = utc_time_of_day(local);
         let label = match (&self.tz, Timestamp::from_microsecond(us)) {
             (Some(tz), Ok(at)) if tz.iana_name().is_some() => {
                 tz.to_offset_info(at).abbreviation().to_string()
             }
             _ => self.name.clone(),
         };
-        format!(
-            "{} {:02}:{:02} {label}",
-            date_of_day(local.div_euclid(DAY_US)),
-            minute / 60,
-            minute % 60
-        )
+        format!("{} {h:02}:{m:02} {label}", utc_date(local))
     }
 
     /// The first instant of local day `day` (days since 1970-01-01): midnight, or the end of

@@ -67,8 +67,9 @@ pub fn order_of<'a>(
 }
 
 /// The first two numbers of a slashed (or dashed) date `A/B/YYYY`, if `value` starts with one.
+/// The date is found as [`parse_local`] finds it.
 fn slashed_parts(value: &str) -> Option<(u32, u32)> {
-    let date = value.trim().split([' ', 'T', ',']).next()?;
+    let (date, _) = split_date_time(value.trim())?;
     let mut parts = date.split(['/', '-']);
     let (a, b, year) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || year.len() != 4 || a.len() > 2 || b.len() > 2 {

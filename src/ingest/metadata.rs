@@ -360,17 +360,14 @@ impl MetadataTable {
                 return Err(err(None, format!("--metadata-keep {k:?}: no such column")));
             }
         }
-        let started_at_of = |row: &[(String, String)]| {
+        // The file's own dates settle how its slashed dates are read, before any row is.
+        let started = rows.iter().filter_map(|(_, row)| {
             let heads: Vec<&str> = row.iter().map(|(h, _)| h.as_str()).collect();
             columns
                 .find(Field::StartedAt, &heads)
-                .map(|i| row[i].1.trim().to_string())
-        };
-        let started: Vec<String> = rows
-            .iter()
-            .filter_map(|(_, row)| started_at_of(row))
-            .collect();
-        let date_order = match local_dates::order_of(started.iter().map(String::as_str)) {
+                .map(|i| row[i].1.trim())
+        });
+        let date_order = match local_dates::order_of(started) {
             Ok(Some(found)) if date_order.is_some_and(|given| given != found) => {
                 return Err(err(
                     None,

@@ -44,16 +44,16 @@ pub fn call_date(scanned: &ScannedCall, zone: &Zone) -> String {
         .map_or_else(|| "unknown".to_string(), |us| zone.date_of(us))
 }
 
-/// Appends a call's rows to the calls, hits and (per `transcripts`) turns tables.
+/// Appends a call's rows to the calls, hits and (per `transcripts`) turns tables, in the
+/// partition `date` (its [`call_date`], which the caller also records).
 pub fn write_call(
     out: &mut DatasetWriter,
     scanned: &ScannedCall,
+    date: &str,
     lexicon: &Lexicon,
     fingerprint: &str,
     transcripts: TranscriptPolicy,
-    zone: &Zone,
 ) -> Result<(), OutputError> {
-    let date = call_date(scanned, zone);
     let c = &scanned.call;
     let s = &scanned.score;
     let t = &scanned.timing;
@@ -65,7 +65,7 @@ pub fn write_call(
             .collect();
         serde_json::Value::Object(map).to_string()
     });
-    out.append(&CALLS, Some(&date), |b: &mut BatchBuilder| {
+    out.append(&CALLS, Some(date), |b: &mut BatchBuilder| {
         b.row()
             .str(&c.call_id)
             .str(&c.source.path)
@@ -118,7 +118,7 @@ pub fn write_call(
             .end()
     })?;
     if scanned.hits.iter().any(|h| h.category.is_reported()) {
-        out.append(&HITS, Some(&date), |b| {
+        out.append(&HITS, Some(date), |b| {
             for (i, hit) in scanned
                 .hits
                 .iter()
@@ -151,7 +151,7 @@ pub fn write_call(
         })?;
     }
     if transcripts.includes(scanned) {
-        out.append(&TURNS, Some(&date), |b| {
+        out.append(&TURNS, Some(date), |b| {
             for (i, turn) in c.turns.iter().enumerate() {
                 b.row()
                     .str(&c.call_id)
