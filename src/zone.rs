@@ -69,6 +69,7 @@ impl Zone {
     /// assert_eq!(Zone::parse("utc").unwrap(), Zone::utc());
     /// assert_eq!(Zone::parse("+0900").unwrap().name(), "+09:00");
     /// assert_eq!(Zone::parse("Asia/Seoul").unwrap().name(), "Asia/Seoul");
+    /// assert_eq!(Zone::parse("Asia/Calcutta").unwrap().name(), "Asia/Kolkata");
     /// assert!(Zone::parse("Mars/Olympus_Mons").is_err());
     /// ```
     pub fn parse(name: &str) -> Result<Zone, UnknownZone> {
@@ -92,8 +93,12 @@ impl Zone {
             });
         }
         let tz = TimeZone::get(name).map_err(|_| unknown())?;
+        // A zone's links (US/Eastern, Asia/Calcutta) are recorded under its primary name
+        // (America/New_York, Asia/Kolkata), so that a dataset written with one is not refused
+        // the other on the next night.
+        let recorded = tz.primary_iana_name().or(tz.iana_name()).unwrap_or(name);
         Ok(Zone {
-            name: tz.iana_name().unwrap_or(name).to_string(),
+            name: recorded.to_string(),
             tz: Some(tz),
         })
     }
@@ -229,6 +234,11 @@ mod tests {
             ("-05:30", "-05:30"),
             ("Asia/Seoul", "Asia/Seoul"),
             ("America/New_York", "America/New_York"),
+            ("asia/seoul", "Asia/Seoul"),
+            // Links are recorded under the zone's primary name.
+            ("US/Eastern", "America/New_York"),
+            ("Asia/Calcutta", "Asia/Kolkata"),
+            ("Asia/Saigon", "Asia/Ho_Chi_Minh"),
         ] {
             assert_eq!(Zone::parse(given).unwrap().name(), name, "{given}");
         }

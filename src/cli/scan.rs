@@ -80,7 +80,7 @@ pub struct ScanArgs {
     /// there; start times written without an offset (2026-11-02 08:00:00, a file name's
     /// 20261102_080000) are read as local times there. Default: the zone the dataset in DIR
     /// was written with, or UTC for a new one. A dataset keeps one zone: a different one is
-    /// refused.
+    /// refused (US/Eastern and America/New_York are one zone, recorded under the latter).
     #[arg(long, value_name = "ZONE")]
     timezone: Option<String>,
 

@@ -205,3 +205,31 @@ fn an_unknown_zone_is_a_usage_error() {
     );
     assert!(!ws.path("out/calls").exists());
 }
+
+#[test]
+fn a_zone_is_the_same_zone_under_its_other_names() {
+    let ws = Workspace::new();
+    ws.write("lex.tsv", LEXICON);
+    ws.write(
+        "night1/calls.jsonl",
+        call("k1", "c1", "2026-11-02 03:00:00", "thank you"),
+    );
+    ws.write(
+        "night2/calls.jsonl",
+        call("k2", "c1", "2026-11-03 03:00:00", "I called last week"),
+    );
+    // The old name on the first night, the primary one on the next: one zone.
+    let out = scan(&ws, "night1", Some("Asia/Calcutta"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = scan(&ws, "night2", Some("Asia/Kolkata"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // 03:00 in Kolkata is 21:30 UTC the day before.
+    assert_eq!(
+        starts(&ws)["k2"],
+        (us("2026-11-02T21:30:00Z"), "2026-11-03".to_string())
+    );
+    assert_eq!(
+        crate::util::manifest(&ws.path("out"))["settings"]["timezone"],
+        "Asia/Kolkata"
+    );
+}
