@@ -1,6 +1,7 @@
 //! Deciding a call's lexicon language: the record's tag when given, else identified from the
-//! text — by script first (Hangul, Kana, Han, Devanagari, Arabic decide on their own), then by a
-//! language identifier restricted to the Latin-script lexicon languages.
+//! text — by script first (Hangul, Kana, Han, Devanagari, Arabic decide on their own), then
+//! Hindi written in Latin letters (Hinglish, see [`is_romanised_hindi`]), then by a language
+//! identifier restricted to the Latin-script lexicon languages.
 
 use whatlang::{Detector, Lang as WLang};
 
@@ -99,6 +100,8 @@ fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
         "hi"
     } else if counts.arabic * 5 >= counts.letters() && counts.arabic > 0 {
         "ar"
+    } else if counts.latin > 0 && is_romanised_hindi(&sample) {
+        "hi"
     } else if counts.latin > 0 {
         let info = detector.detect(&sample)?;
         match info.lang() {
@@ -115,6 +118,48 @@ fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
         return None;
     };
     Lang::from_code(code)
+}
+
+/// Hindi words as they are written in Latin letters, frequent in any Hinglish conversation and
+/// not words of the other Latin-script lexicon languages. Left out for that reason: `main`,
+/// `par`, `se`, `ke`, `ko`, `tak`, `pada`, `bola`, `pata`, `wo`, `jo` (English, French,
+/// Spanish, Indonesian, German words), and `thi`, `tha`, `mai` (Vietnamese written without
+/// accents); `hai` stays, as one word alone decides nothing.
+const HINGLISH_WORDS: &[&str] = &[
+    "aap", "aapka", "aapke", "aapki", "aapko", "abhi", "accha", "acha", "achha", "apka", "apke",
+    "apki", "apko", "apna", "apne", "apni", "aur", "bahut", "bataiye", "batao", "bataya", "bhai",
+    "bhi", "bilkul", "bohot", "chahiye", "dijiye", "diya", "dobara", "gaya", "gaye", "gayi",
+    "haan", "hai", "hain", "hoga", "hogi", "hoon", "hota", "hote", "hoti", "hua", "hui", "humne",
+    "jaldi", "kab", "kaise", "karenge", "karke", "karna", "karo", "karunga", "kijiye", "kitna",
+    "kitni", "kiya", "kiye", "kuch", "kya", "kyon", "kyun", "lekin", "liya", "maine", "matlab",
+    "mera", "mere", "meri", "mujhe", "mujhko", "nahi", "nahin", "nhi", "padega", "pahle", "pehle",
+    "raha", "rahe", "rahi", "sakta", "sakte", "sakti", "samajh", "theek", "thik", "wala", "wale",
+    "wali",
+];
+
+/// Whether Latin-script text is Hindi (Hinglish: Hindi written in Latin letters, mixed with
+/// English words), as Indian customers write chats and as some speech-to-text writes Hindi.
+/// The language identifier knows no such language and took these calls for Indonesian or
+/// English, whose lexicons cannot find their cues; the Hindi lexicon has them in both
+/// scripts. Decided by Hindi function words: at least three different ones, making at least a
+/// tenth of the words.
+fn is_romanised_hindi(sample: &str) -> bool {
+    let (mut words, mut hindi) = (0usize, 0usize);
+    let mut seen: Vec<&str> = Vec::new();
+    for word in sample
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
+        words += 1;
+        let lower = word.bytes().map(|b| b.to_ascii_lowercase());
+        if let Ok(i) = HINGLISH_WORDS.binary_search_by(|w| w.bytes().cmp(lower.clone())) {
+            hindi += 1;
+            if !seen.contains(&HINGLISH_WORDS[i]) {
+                seen.push(HINGLISH_WORDS[i]);
+            }
+        }
+    }
+    seen.len() >= 3 && hindi * 10 >= words
 }
 
 #[derive(Default)]
@@ -191,6 +236,11 @@ mod tests {
     }
 
     #[test]
+    fn hinglish_words_are_sorted_for_the_binary_search() {
+        assert!(HINGLISH_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
     fn scripts_decide_before_the_identifier() {
         let d = latin_detector();
         let cases = [
@@ -217,6 +267,20 @@ mod tests {
             (
                 "Saya sudah menelepon minggu lalu tapi masalahnya belum selesai juga",
                 "id",
+            ),
+            (
+                "maine pehle bhi call kiya tha, abhi tak mera refund nahi aaya",
+                "hi",
+            ),
+            (
+                "Mujhe aapke senior se baat karni hai. Kitni baar call karna padega?",
+                "hi",
+            ),
+            // One Hindi-looking word is not Hindi: Vietnamese without accents, English.
+            ("toi da goi hai lan roi ma van chua duoc giai quyet", "vi"),
+            (
+                "The main problem is my bill, I called last week and nothing happened",
+                "en",
             ),
         ];
         for (text, want) in cases {

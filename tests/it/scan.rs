@@ -477,3 +477,28 @@ fn earlier_files_are_kept_whole_rewritten_or_dropped_by_what_a_rescan_replaces()
         hits_before_the_fix
     );
 }
+
+#[test]
+fn an_untagged_hinglish_chat_is_read_as_hindi() {
+    // Indian customers often write Hindi in Latin letters; the chat export names no language.
+    let ws = Workspace::new();
+    ws.write(
+        "in/chats.jsonl",
+        concat!(
+            r#"{"call_id":"h1","started_at":"2026-11-02T10:00:00Z","turns":["#,
+            r#"{"speaker":"agent","text":"Namaste, main aapki kya madad kar sakta hoon?"},"#,
+            r#"{"speaker":"customer","text":"maine pehle bhi call kiya tha, abhi tak mera refund nahi aaya"},"#,
+            r#"{"speaker":"agent","text":"ji main check karta hoon"},"#,
+            r#"{"speaker":"customer","text":"mujhe aapke senior se baat karni hai"}]}"#,
+            "\n"
+        ),
+    );
+    let out = ws.run(&["scan", "in", "--out", "out", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    let h1 = &calls["h1"];
+    assert_eq!(h1["language"].str(), "hi");
+    assert_eq!(h1["language_source"].str(), "detected");
+    assert!(h1["repeat_contact"].bool(), "pehle bhi call kiya tha");
+    assert!(h1["escalation"].bool(), "senior se baat karni hai");
+}
