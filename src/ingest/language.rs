@@ -1,6 +1,6 @@
 //! Deciding a call's lexicon language: the record's tag when given, else identified from the
 //! text — by script first (Hangul, Kana, Han, Devanagari, Arabic decide on their own), then
-//! Hindi written in Latin letters (Hinglish, see [`is_romanised_hindi`]), then by a language
+//! Hindi and Arabic written in Latin letters (Hinglish and Arabizi, see [`ROMANISED`]), then by a language
 //! identifier restricted to the Latin-script lexicon languages.
 
 use whatlang::{Detector, Lang as WLang};
@@ -100,8 +100,11 @@ fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
         "hi"
     } else if counts.arabic * 5 >= counts.letters() && counts.arabic > 0 {
         "ar"
-    } else if counts.latin > 0 && is_romanised_hindi(&sample) {
-        "hi"
+    } else if let Some(code) = (counts.latin > 0)
+        .then(|| romanised_language(&sample))
+        .flatten()
+    {
+        code
     } else if counts.latin > 0 {
         let info = detector.detect(&sample)?;
         match info.lang() {
@@ -120,46 +123,183 @@ fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
     Lang::from_code(code)
 }
 
-/// Hindi words as they are written in Latin letters, frequent in any Hinglish conversation and
-/// not words of the other Latin-script lexicon languages. Left out for that reason: `main`,
-/// `par`, `se`, `ke`, `ko`, `tak`, `pada`, `bola`, `pata`, `wo`, `jo` (English, French,
-/// Spanish, Indonesian, German words), and `thi`, `tha`, `mai` (Vietnamese written without
-/// accents); `hai` stays, as one word alone decides nothing.
-const HINGLISH_WORDS: &[&str] = &[
-    "aap", "aapka", "aapke", "aapki", "aapko", "abhi", "accha", "acha", "achha", "apka", "apke",
-    "apki", "apko", "apna", "apne", "apni", "aur", "bahut", "bataiye", "batao", "bataya", "bhai",
-    "bhi", "bilkul", "bohot", "chahiye", "dijiye", "diya", "dobara", "gaya", "gaye", "gayi",
-    "haan", "hai", "hain", "hoga", "hogi", "hoon", "hota", "hote", "hoti", "hua", "hui", "humne",
-    "jaldi", "kab", "kaise", "karenge", "karke", "karna", "karo", "karunga", "kijiye", "kitna",
-    "kitni", "kiya", "kiye", "kuch", "kya", "kyon", "kyun", "lekin", "liya", "maine", "matlab",
-    "mera", "mere", "meri", "mujhe", "mujhko", "nahi", "nahin", "nhi", "padega", "pahle", "pehle",
-    "raha", "rahe", "rahi", "sakta", "sakte", "sakti", "samajh", "theek", "thik", "wala", "wale",
-    "wali",
+/// A lexicon language also written in Latin letters in chats, which the language identifier
+/// does not know: it took such calls for Indonesian or English, whose lexicons cannot find
+/// their cues, while the language's own lexicon has them in both scripts. Told by its words:
+/// at least three different ones, making at least a tenth of the words.
+struct Romanised {
+    code: &'static str,
+    /// Frequent words of the language in Latin letters that are not words of the Latin-script
+    /// lexicon languages, sorted.
+    words: &'static [&'static str],
+    /// Whether digits written for letters (Arabizi's `3ayez`, `ma7adesh`, `2abl`) mark it.
+    digit_letters: bool,
+}
+
+/// Hindi (Hinglish) and Arabic (Arabizi), the two with Latin-script phrases in their
+/// lexicons.
+///
+/// Left out of the Hindi words for being words elsewhere: `main`, `par`, `se`, `ke`, `ko`,
+/// `tak`, `pada`, `bola`, `pata`, `wo`, `jo` (English, French, Spanish, Indonesian, German), and
+/// `thi`, `tha`, `mai` (Vietnamese written without accents); `hai` stays, as one word alone
+/// decides nothing. Left out of the Arabic ones: `el`, `fi`, `min`, `law`, `bas`, `eh`, `ana`,
+/// `men`, `mesh`, `abi` (Spanish, English, French, Indonesian words).
+const ROMANISED: [Romanised; 2] = [
+    Romanised {
+        code: "hi",
+        words: &[
+            "aap", "aapka", "aapke", "aapki", "aapko", "abhi", "accha", "acha", "achha", "apka",
+            "apke", "apki", "apko", "apna", "apne", "apni", "aur", "bahut", "bataiye", "batao",
+            "bataya", "bhai", "bhi", "bilkul", "bohot", "chahiye", "dijiye", "diya", "dobara",
+            "gaya", "gaye", "gayi", "haan", "hai", "hain", "hoga", "hogi", "hoon", "hota", "hote",
+            "hoti", "hua", "hui", "humne", "jaldi", "kab", "kaise", "karenge", "karke", "karna",
+            "karo", "karunga", "kijiye", "kitna", "kitni", "kiya", "kiye", "kuch", "kya", "kyon",
+            "kyun", "lekin", "liya", "maine", "matlab", "mera", "mere", "meri", "mujhe", "mujhko",
+            "nahi", "nahin", "nhi", "padega", "pahle", "pehle", "raha", "rahe", "rahi", "sakta",
+            "sakte", "sakti", "samajh", "theek", "thik", "wala", "wale", "wali",
+        ],
+        digit_letters: false,
+    },
+    Romanised {
+        code: "ar",
+        words: &[
+            "2abl",
+            "3ala",
+            "3alashan",
+            "3andi",
+            "3andy",
+            "3awez",
+            "3awz",
+            "3ayez",
+            "3ayz",
+            "3ayza",
+            "3shan",
+            "5alas",
+            "7aga",
+            "a7san",
+            "ahlan",
+            "akalem",
+            "akalemkom",
+            "ba2a",
+            "bardo",
+            "bdi",
+            "beta3",
+            "biddi",
+            "bta3",
+            "delwa2ty",
+            "dilwa2ti",
+            "emta",
+            "enta",
+            "ento",
+            "enty",
+            "etasalt",
+            "ettasalt",
+            "ezay",
+            "feen",
+            "howa",
+            "inshallah",
+            "inta",
+            "inti",
+            "intu",
+            "izzay",
+            "kalemt",
+            "kalemtoko",
+            "kamaan",
+            "kaman",
+            "kda",
+            "keda",
+            "khalas",
+            "kida",
+            "leh",
+            "lesa",
+            "lessa",
+            "lsa",
+            "ma3",
+            "ma3lesh",
+            "ma3lish",
+            "ma7adesh",
+            "mafeesh",
+            "mafi",
+            "mafish",
+            "momken",
+            "msh",
+            "mumken",
+            "mumkin",
+            "shokran",
+            "shukran",
+            "tayeb",
+            "tayyeb",
+            "wallah",
+            "wallahi",
+            "ya3ni",
+            "yaani",
+            "yalla",
+            "yallah",
+        ],
+        digit_letters: true,
+    },
 ];
 
-/// Whether Latin-script text is Hindi (Hinglish: Hindi written in Latin letters, mixed with
-/// English words), as Indian customers write chats and as some speech-to-text writes Hindi.
-/// The language identifier knows no such language and took these calls for Indonesian or
-/// English, whose lexicons cannot find their cues; the Hindi lexicon has them in both
-/// scripts. Decided by Hindi function words: at least three different ones, making at least a
-/// tenth of the words.
-fn is_romanised_hindi(sample: &str) -> bool {
-    let (mut words, mut hindi) = (0usize, 0usize);
-    let mut seen: Vec<&str> = Vec::new();
-    for word in sample
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty())
-    {
-        words += 1;
-        let lower = word.bytes().map(|b| b.to_ascii_lowercase());
-        if let Ok(i) = HINGLISH_WORDS.binary_search_by(|w| w.bytes().cmp(lower.clone())) {
-            hindi += 1;
-            if !seen.contains(&HINGLISH_WORDS[i]) {
-                seen.push(HINGLISH_WORDS[i]);
+/// The lexicon language `sample` is written in when it is one of [`ROMANISED`].
+fn romanised_language(sample: &str) -> Option<&'static str> {
+    ROMANISED
+        .iter()
+        .find(|lang| lang.is_written_in(sample))
+        .map(|lang| lang.code)
+}
+
+impl Romanised {
+    fn is_written_in(&self, sample: &str) -> bool {
+        let (mut words, mut marked) = (0usize, 0usize);
+        let mut seen: Vec<&str> = Vec::new();
+        for word in sample
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.bytes().any(|b| b.is_ascii_alphabetic()))
+        {
+            words += 1;
+            let lower = word.bytes().map(|b| b.to_ascii_lowercase());
+            let marker = match self
+                .words
+                .binary_search_by(|w| w.bytes().cmp(lower.clone()))
+            {
+                Ok(i) => Some(self.words[i]),
+                Err(_) if self.digit_letters && has_digit_letters(word) => Some(word),
+                Err(_) => None,
+            };
+            if let Some(marker) = marker {
+                marked += 1;
+                if !seen.iter().any(|s| s.eq_ignore_ascii_case(marker)) {
+                    seen.push(marker);
+                }
             }
         }
+        seen.len() >= 3 && marked * 10 >= words
     }
-    seen.len() >= 3 && hindi * 10 >= words
+}
+
+/// A word with a digit standing for a letter, as Arabizi writes ع (3), ح (7), ء (2), خ (5),
+/// ق (9): one digit between or before letters, in a word of at least three letters (`3ayez`,
+/// `ma7adesh`, `2abl`), which `3rd`, `mp3`, `b2b`, `covid19` and hexadecimal identifiers are
+/// not.
+fn has_digit_letters(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = bytes.len() - letters;
+    // Identifiers (`2b8ba020`, order numbers) have more digits, or only hexadecimal letters.
+    let not_hex = bytes
+        .iter()
+        .any(|b| b.is_ascii_alphabetic() && !b.is_ascii_hexdigit());
+    let lone_digit_before_letter = bytes.windows(2).enumerate().any(|(i, w)| {
+        matches!(w[0], b'2' | b'3' | b'5' | b'7' | b'9')
+            && w[1].is_ascii_alphabetic()
+            && (i == 0 || !bytes[i - 1].is_ascii_digit())
+    });
+    // `word` is ASCII: it was split at every other character.
+    let ordinal = (2..=4).contains(&word.len())
+        && ["st", "nd", "rd", "th"]
+            .iter()
+            .any(|end| word[word.len() - 2..].eq_ignore_ascii_case(end));
+    letters >= 3 && digits <= 2 && not_hex && lone_digit_before_letter && !ordinal
 }
 
 #[derive(Default)]
@@ -236,8 +376,22 @@ mod tests {
     }
 
     #[test]
-    fn hinglish_words_are_sorted_for_the_binary_search() {
-        assert!(HINGLISH_WORDS.windows(2).all(|w| w[0] < w[1]));
+    fn romanised_words_are_sorted_for_the_binary_search() {
+        for lang in &ROMANISED {
+            assert!(lang.words.windows(2).all(|w| w[0] < w[1]), "{}", lang.code);
+        }
+    }
+
+    #[test]
+    fn digits_for_letters_are_told_from_numbers_in_words() {
+        for arabizi in ["3ayez", "ma7adesh", "2abl", "delwa2ty", "mat7alletsh"] {
+            assert!(has_digit_letters(arabizi), "{arabizi}");
+        }
+        for other in [
+            "3rd", "2nd", "mp3", "b2b", "covid19", "5g", "abc", "x86", "1st",
+        ] {
+            assert!(!has_digit_letters(other), "{other}");
+        }
     }
 
     #[test]
@@ -282,6 +436,15 @@ mod tests {
                 "The main problem is my bill, I called last week and nothing happened",
                 "en",
             ),
+            (
+                "ana etasalt 2abl keda w lessa el moshkela mat7alletsh, 3ayez akalem el modeer",
+                "ar",
+            ),
+            (
+                "El problema es que mi factura llegó mal, ya llamé el mes pasado",
+                "es",
+            ),
+            ("see u 2day, call me 2morrow about the 3rd bill", "en"),
         ];
         for (text, want) in cases {
             let got = call_language(&call(text, None), &d);

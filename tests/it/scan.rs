@@ -479,8 +479,9 @@ fn earlier_files_are_kept_whole_rewritten_or_dropped_by_what_a_rescan_replaces()
 }
 
 #[test]
-fn an_untagged_hinglish_chat_is_read_as_hindi() {
-    // Indian customers often write Hindi in Latin letters; the chat export names no language.
+fn untagged_chats_in_latin_letters_are_read_in_their_language() {
+    // Customers often write Hindi (Hinglish) and Arabic (Arabizi) in Latin letters; the chat
+    // export names no language.
     let ws = Workspace::new();
     ws.write(
         "in/chats.jsonl",
@@ -490,6 +491,11 @@ fn an_untagged_hinglish_chat_is_read_as_hindi() {
             r#"{"speaker":"customer","text":"maine pehle bhi call kiya tha, abhi tak mera refund nahi aaya"},"#,
             r#"{"speaker":"agent","text":"ji main check karta hoon"},"#,
             r#"{"speaker":"customer","text":"mujhe aapke senior se baat karni hai"}]}"#,
+            "\n",
+            r#"{"call_id":"z1","started_at":"2026-11-02T11:00:00Z","turns":["#,
+            r#"{"speaker":"agent","text":"ahlan, ezay a2dar asa3dak?"},"#,
+            r#"{"speaker":"customer","text":"ana etasalt 2abl keda w lessa el moshkela mat7alletsh"},"#,
+            r#"{"speaker":"customer","text":"3ayez akalem el modeer law sama7t"}]}"#,
             "\n"
         ),
     );
@@ -501,4 +507,9 @@ fn an_untagged_hinglish_chat_is_read_as_hindi() {
     assert_eq!(h1["language_source"].str(), "detected");
     assert!(h1["repeat_contact"].bool(), "pehle bhi call kiya tha");
     assert!(h1["escalation"].bool(), "senior se baat karni hai");
+    let z1 = &calls["z1"];
+    assert_eq!(z1["language"].str(), "ar");
+    assert_eq!(z1["language_source"].str(), "detected");
+    assert!(z1["repeat_contact"].bool(), "etasalt 2abl keda");
+    assert!(z1["escalation"].bool(), "3ayez akalem el modeer");
 }
