@@ -331,7 +331,14 @@ impl MetadataTable {
         } else {
             let bytes = super::open::read_all(path).map_err(|r| err(None, r.to_string()))?;
             let text =
-                String::from_utf8(bytes).map_err(|_| err(None, "not valid UTF-8 text".into()))?;
+                String::from_utf8(bytes).map_err(|e| {
+                    match super::reject::first_invalid_utf8(e.as_bytes()) {
+                        Some((line, byte)) => {
+                            err(Some(line), super::reject::NotUtf8(byte).to_string())
+                        }
+                        None => err(None, "not valid UTF-8 text".into()),
+                    }
+                })?;
             match ext.as_str() {
                 "jsonl" | "ndjson" | "json" => read_json(&text).map_err(|(l, m)| err(l, m))?,
                 _ => read_csv(&text, ext == "tsv").map_err(|(l, m)| err(l, m))?,

@@ -10,8 +10,8 @@ use crate::model::SourceRef;
 pub enum RejectReason {
     /// The record is not valid JSON (the detail says where and why).
     InvalidJson(String),
-    /// The bytes are not valid UTF-8.
-    InvalidUtf8,
+    /// The bytes are not valid UTF-8: the first invalid byte, when known.
+    InvalidUtf8(Option<u8>),
     /// The file is UTF-16 text (code `invalid_utf8`, with a reason that says how to convert it).
     Utf16,
     /// The record has no `call_id` (or an empty one).
@@ -39,7 +39,7 @@ impl RejectReason {
     pub fn code(&self) -> &'static str {
         match self {
             RejectReason::InvalidJson(_) => "invalid_json",
-            RejectReason::InvalidUtf8 | RejectReason::Utf16 => "invalid_utf8",
+            RejectReason::InvalidUtf8(_) | RejectReason::Utf16 => "invalid_utf8",
             RejectReason::MissingCallId => "missing_call_id",
             RejectReason::EmptyTurns => "empty_turns",
             RejectReason::InvalidField(_) => "invalid_field",
@@ -57,7 +57,8 @@ impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RejectReason::InvalidJson(d) => write!(f, "invalid JSON: {d}"),
-            RejectReason::InvalidUtf8 => f.write_str("not valid UTF-8 text"),
+            RejectReason::InvalidUtf8(None) => f.write_str("not valid UTF-8 text"),
+            RejectReason::InvalidUtf8(Some(byte)) => write!(f, "{}", NotUtf8(*byte)),
             RejectReason::Utf16 => f.write_str(
                 "UTF-16 text, not UTF-8 (what Windows PowerShell 5 writes with `>` and `Out-File`): \
                  convert it first, e.g. `iconv -f UTF-16 -t UTF-8`, or write it with \
@@ -83,6 +84,33 @@ impl fmt::Display for RejectReason {
     }
 }
 
+/// The message for text that is not UTF-8 at `byte`, for rejects and the metadata file alike.
+/// Such text is nearly always a spreadsheet or editor export in a legacy code page, so the
+/// message says how to save or convert it.
+pub struct NotUtf8(pub u8);
+
+impl fmt::Display for NotUtf8 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not valid UTF-8 text (byte 0x{:02X}): saved in a legacy code page? Excel's \"CSV\" and \
+             Notepad's \"ANSI\" write Windows-1252 (Shift_JIS, GBK, Big5 or EUC-KR in East Asian \
+             versions); save as \"CSV UTF-8\" or UTF-8, or convert it, e.g. \
+             `iconv -f WINDOWS-1252 -t UTF-8`",
+            self.0
+        )
+    }
+}
+
+/// Where `bytes` stop being UTF-8: the 1-based line and the first invalid byte, or `None`
+/// when they are UTF-8 (or end in the middle of a character).
+pub fn first_invalid_utf8(bytes: &[u8]) -> Option<(u64, u8)> {
+    let at = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let byte = *bytes.get(at)?;
+    let line = 1 + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
+    Some((line, byte))
+}
+
 /// A rejected record: where it came from, its call_id when one could be read, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reject {
@@ -92,4 +120,28 @@ pub struct Reject {
     pub call_id: Option<String>,
     /// Why.
     pub reason: RejectReason,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_invalid_byte_is_found_with_its_line() {
+        assert_eq!(first_invalid_utf8("déjà\nvu".as_bytes()), None);
+        assert_eq!(
+            first_invalid_utf8(b"call_id,text\r\nc1,d\xe9j\xe0\r\n"),
+            Some((2, 0xE9))
+        );
+        assert_eq!(first_invalid_utf8(b"\xff"), Some((1, 0xFF)));
+        let message = RejectReason::InvalidUtf8(Some(0xE9)).to_string();
+        assert!(
+            message.starts_with("not valid UTF-8 text (byte 0xE9)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("iconv -f WINDOWS-1252 -t UTF-8"),
+            "{message}"
+        );
+    }
 }

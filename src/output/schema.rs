@@ -502,7 +502,7 @@ pub static REJECTS: Table = Table::new(
             "source_line",
             Int64,
             true,
-            "1-based line, for line-oriented inputs and the records of a JSON array.",
+            "1-based line, for line-oriented inputs and the records of a JSON array; for a file that is not UTF-8, the line of its first invalid byte.",
         ),
         col(
             "call_id",

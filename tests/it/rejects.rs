@@ -138,3 +138,27 @@ fn an_unwritable_output_is_fatal_and_says_where() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_spreadsheet_saved_in_a_legacy_code_page_is_named_by_line_with_how_to_convert_it() {
+    // Excel's "CSV" format writes Windows-1252: é is the lone byte 0xE9.
+    let ws = Workspace::new();
+    ws.write(
+        "in/turns.csv",
+        b"call_id,speaker,text\r\nc1,agent,Bonjour\r\nc1,customer,J'ai d\xe9j\xe0 appel\xe9\r\n",
+    );
+    ws.write("in/good.jsonl", good("g1") + "\n");
+    let out = ws.run(&["scan", "in", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("in/turns.csv:3: not valid UTF-8 text (byte 0xE9)"),
+        "{err}"
+    );
+    assert!(err.contains("iconv -f WINDOWS-1252 -t UTF-8"), "{err}");
+    let rejects = read_table(&ws.path("out"), "rejects");
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0]["reason_code"].str(), "invalid_utf8");
+    assert_eq!(rejects[0]["source_line"].int(), 3);
+    assert!(by_call_id(read_table(&ws.path("out"), "calls")).contains_key("g1"));
+}

@@ -114,7 +114,8 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 pub fn parse_call(bytes: &[u8], source: SourceRef) -> Result<Call, (RejectReason, Option<String>)> {
     // Validating the whole record once with SIMD lets serde skip per-string validation.
     let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
-        return Err((RejectReason::InvalidUtf8, None));
+        let byte = super::reject::first_invalid_utf8(bytes).map(|(_, byte)| byte);
+        return Err((RejectReason::InvalidUtf8(byte), None));
     };
     parse_call_text(text, source)
 }
