@@ -27,11 +27,14 @@ const SAMPLE_BYTES: usize = 2048;
 pub fn call_language(call: &Call, detector: &Detector) -> CallLanguage {
     if let Some(tag) = call.language_tag.as_deref() {
         return match Lang::from_bcp47(tag).or_else(|| Lang::from_name(tag)) {
-            Some(l) => CallLanguage {
-                lexicon: Some(l),
-                code: l.code().to_string(),
-                source: LanguageSource::Given,
-            },
+            Some(l) => {
+                let l = chinese_script_of_text(call, tag, l);
+                CallLanguage {
+                    lexicon: Some(l),
+                    code: l.code().to_string(),
+                    source: LanguageSource::Given,
+                }
+            }
             None => {
                 let primary = tag
                     .split(['-', '_'])
@@ -73,7 +76,26 @@ pub fn latin_detector() -> Detector {
     ])
 }
 
-fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
+/// A Chinese tag without a script or region (`zh`, `cmn`, `chinese`: what Whisper and many
+/// engines write for both scripts) does not say which of the two lexicons the text can match,
+/// simplified or traditional characters: the text decides, and the tag's default stands when
+/// it cannot tell.
+fn chinese_script_of_text(call: &Call, tag: &str, given: Lang) -> Lang {
+    let names_script_or_region = tag.trim().contains(['-', '_']);
+    if !given.code().starts_with("zh") || names_script_or_region {
+        return given;
+    }
+    let counts = ScriptCounts::of(&sample(call));
+    let code = match counts.traditional.cmp(&counts.simplified) {
+        std::cmp::Ordering::Greater => "zh-Hant",
+        std::cmp::Ordering::Less => "zh-Hans",
+        std::cmp::Ordering::Equal => return given,
+    };
+    Lang::from_code(code).unwrap_or(given)
+}
+
+/// The first turns of `call`, up to about [`SAMPLE_BYTES`].
+fn sample(call: &Call) -> String {
     let mut sample = String::with_capacity(SAMPLE_BYTES + 64);
     for t in &call.turns {
         if sample.len() >= SAMPLE_BYTES {
@@ -82,10 +104,12 @@ fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
         sample.push_str(&t.text);
         sample.push('\n');
     }
-    let mut counts = ScriptCounts::default();
-    for c in sample.chars() {
-        counts.add(c);
-    }
+    sample
+}
+
+fn identify(call: &Call, detector: &Detector) -> Option<Lang> {
+    let sample = sample(call);
+    let counts = ScriptCounts::of(&sample);
     let code = if counts.hangul > 0 && counts.hangul * 5 >= counts.letters() {
         "ko"
     } else if counts.kana > 0 && counts.kana * 10 >= counts.letters() {
@@ -321,6 +345,14 @@ const TRADITIONAL: &str =
     "們這個說時話電麼為對還沒過問題經務幫謝讓給錢辦報帳單號碼買賣發現後應該樣開關門見處理聯繫";
 
 impl ScriptCounts {
+    fn of(text: &str) -> ScriptCounts {
+        let mut counts = ScriptCounts::default();
+        for c in text.chars() {
+            counts.add(c);
+        }
+        counts
+    }
+
     fn add(&mut self, c: char) {
         match c {
             'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => {
@@ -391,6 +423,33 @@ mod tests {
             "3rd", "2nd", "mp3", "b2b", "covid19", "5g", "abc", "x86", "1st",
         ] {
             assert!(!has_digit_letters(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_chinese_tag_without_script_is_read_in_the_texts_script() {
+        let d = latin_detector();
+        let traditional = "我上次打過電話，你們說會處理";
+        let simplified = "我上次打过电话，你们说会处理";
+        for (text, tag, want) in [
+            (traditional, "zh", "zh-Hant"),
+            (traditional, "chinese", "zh-Hant"),
+            (traditional, "cmn", "zh-Hant"),
+            (simplified, "zh", "zh-Hans"),
+            (simplified, "yue", "zh-Hans"),
+            // A script or region in the tag is the caller's word.
+            (traditional, "zh-CN", "zh-Hans"),
+            (simplified, "zh-TW", "zh-Hant"),
+            // Nothing to tell the scripts apart by: the tag's default.
+            ("我", "zh", "zh-Hans"),
+            ("我", "yue", "zh-Hant"),
+        ] {
+            let got = call_language(&call(text, Some(tag)), &d);
+            assert_eq!(
+                (got.code.as_str(), got.source),
+                (want, LanguageSource::Given),
+                "{tag} {text}"
+            );
         }
     }
 

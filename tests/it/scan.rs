@@ -513,3 +513,29 @@ fn untagged_chats_in_latin_letters_are_read_in_their_language() {
     assert!(z1["repeat_contact"].bool(), "etasalt 2abl keda");
     assert!(z1["escalation"].bool(), "3ayez akalem el modeer");
 }
+
+#[test]
+fn a_chinese_call_tagged_zh_is_matched_in_the_script_it_is_written_in() {
+    // Whisper and many engines tag Mandarin `zh` (or `chinese`) whichever script they write.
+    let ws = Workspace::new();
+    ws.write(
+        "in/calls.jsonl",
+        concat!(
+            r#"{"call_id":"t1","language":"zh","started_at":"2026-11-02T10:00:00Z","turns":["#,
+            r#"{"speaker":"agent","text":"您好，請問有什麼可以幫您？"},"#,
+            r#"{"speaker":"customer","text":"我上次打過電話，到現在還沒有解決"}]}"#,
+            "\n",
+            r#"{"call_id":"s1","language":"chinese","started_at":"2026-11-02T10:00:00Z","turns":["#,
+            r#"{"speaker":"agent","text":"您好，请问有什么可以帮您？"},"#,
+            r#"{"speaker":"customer","text":"我上次打过电话，到现在还没有解决"}]}"#,
+            "\n"
+        ),
+    );
+    let out = ws.run(&["scan", "in", "--out", "out", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert_eq!(calls["t1"]["language"].str(), "zh-Hant");
+    assert!(calls["t1"]["repeat_contact"].bool(), "我上次打過電話");
+    assert_eq!(calls["s1"]["language"].str(), "zh-Hans");
+    assert!(calls["s1"]["repeat_contact"].bool(), "我上次打过电话");
+}
