@@ -539,3 +539,38 @@ fn a_chinese_call_tagged_zh_is_matched_in_the_script_it_is_written_in() {
     assert_eq!(calls["s1"]["language"].str(), "zh-Hans");
     assert!(calls["s1"]["repeat_contact"].bool(), "我上次打过电话");
 }
+
+#[test]
+fn speakers_numbered_by_a_diarizer_get_their_roles_inferred() {
+    let ws = Workspace::new();
+    ws.write(
+        "in/calls.jsonl",
+        concat!(
+            r#"{"call_id":"n1","language":"en","started_at":"2026-11-02T10:00:00Z","turns":["#,
+            r#"{"speaker":0,"text":"Thank you for calling Acme, this is Dana, how can I help you?"},"#,
+            r#"{"speaker":1,"text":"Hi, I called last week about my bill and it is still wrong"},"#,
+            r#"{"speaker":0,"text":"I'm sorry about that, let me check your account"}]}"#,
+            "\n"
+        ),
+    );
+    let out = ws.run(&["scan", "in", "--out", "out", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    let mut turns: Vec<(i64, String, String)> = read_table(&ws.path("out"), "turns")
+        .into_iter()
+        .map(|r| {
+            (
+                r["turn"].int(),
+                r["speaker"].str().to_string(),
+                r["speaker_label"].str().to_string(),
+            )
+        })
+        .collect();
+    turns.sort();
+    let roles: Vec<(&str, &str)> = turns
+        .iter()
+        .map(|(_, s, l)| (s.as_str(), l.as_str()))
+        .collect();
+    assert_eq!(roles, [("agent", "0"), ("customer", "1"), ("agent", "0")]);
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert!(calls["n1"]["repeat_contact"].bool());
+}

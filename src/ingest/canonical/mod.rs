@@ -68,7 +68,8 @@ struct RawTurn<'a> {
 /// [`RawTurn`] with each key in a field of its own, as serde_json reads it.
 #[derive(Deserialize)]
 struct SerdeTurn<'a> {
-    #[serde(default, borrow, deserialize_with = "borrowed_str")]
+    /// A label, or a diarizer's speaker number (`"speaker": 0`).
+    #[serde(default, borrow, deserialize_with = "id_string")]
     speaker: Option<Cow<'a, str>>,
     #[serde(default)]
     start_s: Option<f64>,
@@ -393,6 +394,19 @@ mod tests {
     }
 
     #[test]
+    fn a_speaker_number_is_a_label() {
+        // Diarizers number speakers; a converter writes the number as it is.
+        let line = br#"{"call_id":"n1","turns":[{"speaker":0,"text":"how can I help"},{"speaker":1,"text":"I already called"}]}"#;
+        let call = parse_call(line, SourceRef::file("f".into())).unwrap();
+        let labels: Vec<&str> = call
+            .turns
+            .iter()
+            .map(|t| t.speaker_label.as_str())
+            .collect();
+        assert_eq!(labels, ["0", "1"]);
+    }
+
+    #[test]
     fn role_and_content_stand_in_for_a_missing_speaker_and_text() {
         let line = br#"{"call_id":"r1","turns":[{"role":"agent","content":"how can I help"},{"role":"Customer","text":"I already called"},{"speaker":"spk_1","role":"agent","text":"both"}]}"#;
         let call = parse_call(line, src()).unwrap();
@@ -499,7 +513,7 @@ mod tests {
         assert!(matches!(&turns[0].text, Some(Cow::Owned(t)) if t == "café ok"));
         assert!(turns[1].speaker.is_none());
         assert!(matches!(turns[1].text, Some(Cow::Borrowed("plain"))));
-        let wrong = r#"{"call_id":"c1","turns":[{"speaker":7,"text":"hi"}]}"#;
+        let wrong = r#"{"call_id":"c1","turns":[{"speaker":true,"text":"hi"}]}"#;
         assert!(serde_json::from_str::<RawCall<'_>>(wrong).is_err());
     }
 

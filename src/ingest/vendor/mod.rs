@@ -148,7 +148,7 @@ pub fn catalogue() -> Vec<FormatInfo> {
             name: "canonical_json",
             title: "fcrscan canonical JSON / JSON Lines",
             detection: ".jsonl/.ndjson files (one call per line); .json files with \"call_id\" and \"turns\" keys",
-            fields: "call_id, customer_id, agent_id, queue, channel, language, started_at (RFC 3339, a date or epoch seconds; a time without an offset is read in --timezone), duration_s, turns[]{speaker or role, start_s (or from timestamp/created_at), end_s, text or content}",
+            fields: "call_id, customer_id, agent_id, queue, channel, language, started_at (RFC 3339, a date or epoch seconds; a time without an offset is read in --timezone), duration_s, turns[]{speaker (a label or a number) or role, start_s (or from timestamp/created_at), end_s, text or content}",
         },
         FormatInfo {
             name: "text",
