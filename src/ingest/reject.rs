@@ -18,6 +18,10 @@ pub enum RejectReason {
     MissingCallId,
     /// The record has no turn with text.
     EmptyTurns,
+    /// The record is one turn (a `text` beside its `call_id`, no `turns` list), as a table of
+    /// turns exported one per line writes it (code `empty_turns`, with a reason that says how
+    /// such a table is read).
+    SingleTurn,
     /// A field has the wrong type or an unusable value.
     InvalidField(String),
     /// The `call_id` was already seen earlier in this run; the first one was kept.
@@ -41,7 +45,7 @@ impl RejectReason {
             RejectReason::InvalidJson(_) => "invalid_json",
             RejectReason::InvalidUtf8(_) | RejectReason::Utf16 => "invalid_utf8",
             RejectReason::MissingCallId => "missing_call_id",
-            RejectReason::EmptyTurns => "empty_turns",
+            RejectReason::EmptyTurns | RejectReason::SingleTurn => "empty_turns",
             RejectReason::InvalidField(_) => "invalid_field",
             RejectReason::DuplicateCallId(_) => "duplicate_call_id",
             RejectReason::TruncatedCompression(_) => "truncated_compression",
@@ -66,6 +70,11 @@ impl fmt::Display for RejectReason {
             ),
             RejectReason::MissingCallId => f.write_str("missing call_id"),
             RejectReason::EmptyTurns => f.write_str("no turns with text"),
+            RejectReason::SingleTurn => f.write_str(
+                "one turn, not a call: the record has a text but no `turns` list. A table of \
+                 turns, one per row, is read as CSV or TSV (call_id, speaker, text columns); \
+                 as JSON, each call's turns go in its `turns` list",
+            ),
             RejectReason::InvalidField(d) => write!(f, "invalid field: {d}"),
             RejectReason::DuplicateCallId(id) => write!(
                 f,

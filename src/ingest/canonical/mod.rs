@@ -197,7 +197,11 @@ pub fn parse_call_text(
         });
     }
     if turns.is_empty() {
-        return fail(RejectReason::EmptyTurns);
+        return fail(if is_one_turn(text) {
+            RejectReason::SingleTurn
+        } else {
+            RejectReason::EmptyTurns
+        });
     }
     let started_at = place_sent_turns(&mut turns, &sent_at, started_at);
     let owned = |s: Option<Cow<'_, str>>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -268,6 +272,19 @@ fn json_reason(e: &serde_json::Error) -> RejectReason {
         serde_json::error::Category::Data => RejectReason::InvalidField(e.to_string()),
         _ => RejectReason::InvalidJson(e.to_string()),
     }
+}
+
+/// Whether a record without turns is itself one turn: a text beside its call_id, as a table of
+/// turns exported one per line (a warehouse's JSON export) writes it. Read again only for the
+/// reject's message.
+fn is_one_turn(record: &str) -> bool {
+    let Ok(fields) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(record)
+    else {
+        return false;
+    };
+    ["text", "content", "transcript", "utterance", "message"]
+        .iter()
+        .any(|key| fields.get(*key).is_some_and(serde_json::Value::is_string))
 }
 
 /// Reads an optional string, borrowed from the input when it has no escapes. serde's derive
@@ -391,6 +408,27 @@ mod tests {
         // An id stays a string or an integer: a float's digits would come back rounded.
         let id = br#"{"call_id":123456789012345678901,"turns":[{"text":"hi"}]}"#;
         assert!(parse_call(id, src()).is_err());
+    }
+
+    #[test]
+    fn a_record_that_is_one_turn_says_how_turn_tables_are_read() {
+        let reason = |line: &str| {
+            parse_call(line.as_bytes(), SourceRef::file("f".into()))
+                .unwrap_err()
+                .0
+        };
+        let turn = r#"{"call_id":"c1","speaker":"customer","text":"I called last week"}"#;
+        assert_eq!(reason(turn), RejectReason::SingleTurn);
+        assert_eq!(reason(turn).code(), "empty_turns");
+        assert!(reason(turn).to_string().contains("read as CSV or TSV"));
+        assert_eq!(
+            reason(r#"{"call_id":"c1","turns":[]}"#),
+            RejectReason::EmptyTurns
+        );
+        assert_eq!(
+            reason(r#"{"call_id":"c1","text":7}"#),
+            RejectReason::EmptyTurns
+        );
     }
 
     #[test]
