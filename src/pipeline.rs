@@ -473,6 +473,12 @@ fn read_units(
                 (Err(_), None) => buf.clear(),
                 _ => {}
             }
+            // A table of turns, one per line, groups lines into calls: read whole, as CSV
+            // turn tables are.
+            if line == 1 && ingest::canonical::starts_as_turn_table(&buf) {
+                batch.push(Unit::File { file, raw: None });
+                break;
+            }
             if !buf.is_empty() {
                 let lines = memchr::memchr_iter(b'\n', &buf).count() as u64
                     + u64::from(buf.last() != Some(&b'\n'));

@@ -1,7 +1,7 @@
 //! Deciding a call's lexicon language: the record's tag when given, else identified from the
 //! text — by script first (Hangul, Kana, Han, Devanagari, Arabic decide on their own), then
-//! Hindi and Arabic written in Latin letters (Hinglish and Arabizi, see [`ROMANISED`]), then by a language
-//! identifier restricted to the Latin-script lexicon languages.
+//! Hindi and Arabic written in Latin letters (Hinglish and Arabizi, told by their words), then
+//! by a language identifier restricted to the Latin-script lexicon languages.
 
 use whatlang::{Detector, Lang as WLang};
 

@@ -103,6 +103,13 @@ impl Field {
         Field::ALL.into_iter().find(|f| f.name() == name.trim())
     }
 
+    /// Whether `name` is one of the field's [`aliases`](Field::aliases), ignoring case, `_`,
+    /// `-` and spaces.
+    pub fn is_named(self, name: &str) -> bool {
+        let name = fold_name(name);
+        self.aliases().iter().any(|alias| fold_name(alias) == name)
+    }
+
     /// Column names recognised without `--column`, compared ignoring case, `_`, `-` and spaces.
     pub fn aliases(self) -> &'static [&'static str] {
         match self {

@@ -71,9 +71,10 @@ impl fmt::Display for RejectReason {
             RejectReason::MissingCallId => f.write_str("missing call_id"),
             RejectReason::EmptyTurns => f.write_str("no turns with text"),
             RejectReason::SingleTurn => f.write_str(
-                "one turn, not a call: the record has a text but no `turns` list. A table of \
-                 turns, one per row, is read as CSV or TSV (call_id, speaker, text columns); \
-                 as JSON, each call's turns go in its `turns` list",
+                "one turn, not a call: the record has a text but no `turns` list, in a file \
+                 whose first line is a call. A file of turns, one per line from its first, is \
+                 read as a table of turns (so is CSV or TSV); a call's turns go in its `turns` \
+                 list",
             ),
             RejectReason::InvalidField(d) => write!(f, "invalid field: {d}"),
             RejectReason::DuplicateCallId(id) => write!(

@@ -1543,3 +1543,116 @@ fn the_corpora_folder_scans_without_a_crash_and_shows_each_format() {
     assert_eq!(reason("val.json.zip").as_deref(), Some("binary_file"));
     assert!(rejects.iter().all(|r| !r["reason"].str().is_empty()));
 }
+
+/// A turns table exported as JSON Lines, one object per turn (a warehouse's JSON export), reads
+/// into the same calls and turns as the same table in TSV; lines that are not turns are rejects
+/// of their own.
+#[test]
+fn a_json_lines_table_of_turns_reads_like_the_same_table_in_tsv() {
+    let ws = Workspace::new();
+    let tsv = std::fs::read_to_string(fixture("csv/turns.tsv")).unwrap();
+    let mut rows = tsv.lines().map(|l| l.split('\t').collect::<Vec<_>>());
+    let header = rows.next().unwrap();
+    let mut jsonl = String::new();
+    for row in rows {
+        let object: serde_json::Map<String, serde_json::Value> = header
+            .iter()
+            .zip(&row)
+            .map(|(k, v)| {
+                // The turn number as a JSON number, as an export writes it.
+                let value = match v.parse::<i64>() {
+                    Ok(n) => serde_json::Value::from(n),
+                    Err(_) => serde_json::Value::from(*v),
+                };
+                (k.to_string(), value)
+            })
+            .collect();
+        jsonl.push_str(&serde_json::Value::Object(object).to_string());
+        jsonl.push('\n');
+    }
+    let lines = jsonl.lines().count() as i64;
+    jsonl.push_str("not json\n");
+    jsonl.push_str(r#"{"conversation_id":"","role":"Caller","utterance":"no call"}"#);
+    jsonl.push('\n');
+    ws.write("tsv/turns.tsv", &tsv);
+    ws.write("jsonl/turns.jsonl", &jsonl);
+
+    let o = ws.run(&[
+        "scan",
+        "tsv",
+        "--out",
+        "out_tsv",
+        "-q",
+        "--transcripts",
+        "all",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = ws.run(&[
+        "scan",
+        "jsonl",
+        "--out",
+        "out_jsonl",
+        "-q",
+        "--transcripts",
+        "all",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "two rejects\n{}", stderr(&o));
+    let rejects: Vec<(i64, String)> = read_table(&ws.path("out_jsonl"), "rejects")
+        .iter()
+        .map(|r| (r["source_line"].int(), r["reason_code"].str().to_string()))
+        .collect();
+    assert_eq!(
+        rejects,
+        [
+            (lines + 1, "invalid_json".to_string()),
+            (lines + 2, "missing_call_id".to_string())
+        ]
+    );
+
+    let turns = |out: &str| -> Vec<(String, i64, String, String, Option<f64>, String)> {
+        let mut t: Vec<_> = read_table(&ws.path(out), "turns")
+            .iter()
+            .map(|r| {
+                (
+                    r["call_id"].str().to_string(),
+                    r["turn"].int(),
+                    r["speaker"].str().to_string(),
+                    r["speaker_label"].str().to_string(),
+                    r["start_s"].float(),
+                    r["text"].str().to_string(),
+                )
+            })
+            .collect();
+        t.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        t
+    };
+    let from_tsv = turns("out_tsv");
+    assert!(!from_tsv.is_empty());
+    assert_eq!(turns("out_jsonl"), from_tsv);
+    let calls = |out: &str| -> Vec<(String, bool, bool, i64, Option<f64>)> {
+        read_table(&ws.path(out), "calls")
+            .iter()
+            .map(|r| {
+                (
+                    r["call_id"].str().to_string(),
+                    r["repeat_contact"].bool(),
+                    r["escalation"].bool(),
+                    r["turns"].int(),
+                    r["talk_time_customer_s"].float(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(calls("out_jsonl"), calls("out_tsv"));
+    // A call points at its first row: the TSV's line 2 (after the header), the JSON's line 1.
+    let first_rows: Vec<i64> = read_table(&ws.path("out_jsonl"), "calls")
+        .iter()
+        .map(|r| r["source_line"].int())
+        .collect();
+    assert_eq!(first_rows, [1]);
+    let formats: Vec<String> = read_table(&ws.path("out_jsonl"), "calls")
+        .iter()
+        .map(|r| r["format"].str().to_string())
+        .collect();
+    assert!(formats.iter().all(|f| f == "json_turns"), "{formats:?}");
+}

@@ -16,6 +16,7 @@ use serde::de::{self, Deserializer, Visitor};
 mod fast;
 
 use super::InputFile;
+use super::metadata::Field;
 use super::reject::{Reject, RejectReason};
 use super::time::{Stamp, parse_timestamp};
 use crate::model::{Call, SourceRef, Speaker, Turn};
@@ -274,17 +275,34 @@ fn json_reason(e: &serde_json::Error) -> RejectReason {
     }
 }
 
-/// Whether a record without turns is itself one turn: a text beside its call_id, as a table of
-/// turns exported one per line (a warehouse's JSON export) writes it. Read again only for the
-/// reject's message.
+/// Whether a JSON Lines file whose first bytes are `head` is a table of turns, one per line,
+/// rather than calls: its first record has no `turns` and is one turn (a text and a call_id or
+/// speaker, by the names turn tables use). Asked once per JSON Lines file, of its first chunk.
+pub fn starts_as_turn_table(head: &[u8]) -> bool {
+    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    let Some(first) = head
+        .split(|&b| b == b'\n')
+        .find(|line| !line.trim_ascii().is_empty())
+    else {
+        return false;
+    };
+    !contains(first, b"\"turns\"") && std::str::from_utf8(first).is_ok_and(is_one_turn)
+}
+
+/// Whether a record without turns is itself one turn: a text beside its call_id or speaker,
+/// as a table of turns exported one per line (a warehouse's JSON export) writes it, with the
+/// column names a CSV turn table may have ([`Field::aliases`]). Read again only for the
+/// reject's message and once per JSON Lines file ([`starts_as_turn_table`]).
 fn is_one_turn(record: &str) -> bool {
     let Ok(fields) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(record)
     else {
         return false;
     };
-    ["text", "content", "transcript", "utterance", "message"]
+    let has = |field: Field| fields.keys().any(|key| field.is_named(key));
+    let text = fields
         .iter()
-        .any(|key| fields.get(*key).is_some_and(serde_json::Value::is_string))
+        .any(|(key, value)| Field::Text.is_named(key) && value.is_string());
+    text && (has(Field::CallId) || has(Field::Speaker))
 }
 
 /// Reads an optional string, borrowed from the input when it has no escapes. serde's derive
@@ -420,7 +438,11 @@ mod tests {
         let turn = r#"{"call_id":"c1","speaker":"customer","text":"I called last week"}"#;
         assert_eq!(reason(turn), RejectReason::SingleTurn);
         assert_eq!(reason(turn).code(), "empty_turns");
-        assert!(reason(turn).to_string().contains("read as CSV or TSV"));
+        assert!(
+            reason(turn)
+                .to_string()
+                .contains("read as a table of turns")
+        );
         assert_eq!(
             reason(r#"{"call_id":"c1","turns":[]}"#),
             RejectReason::EmptyTurns

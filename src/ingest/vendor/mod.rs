@@ -9,6 +9,8 @@
 //!    brackets), then offered to each JSON format's `detect` in the order of [`FORMATS`], most
 //!    specific first (Contact Lens before Call Analytics, whisperX before Whisper). Valid JSON
 //!    that no format claims is a reject that names its top-level keys.
+//!    A JSON Lines table of turns (`.jsonl` whose first line is one turn, sent here whole by
+//!    the reader) is read before, as its lines are many JSON values.
 //! 3. Otherwise the text formats are tried: WebVTT (a `WEBVTT` header), SRT (a `-->` timing line
 //!    after a cue number), CSV/TSV turn tables (`.csv`/`.tsv`, or a header naming a text column).
 //!
@@ -126,6 +128,7 @@ pub static FORMATS: &[&dyn Format] = &[
     &subtitles::WebVtt,
     &subtitles::Srt,
     &csv_turns::CsvTurns,
+    &csv_turns::JsonTurns,
 ];
 
 /// A format as `fcrscan formats` lists it.
@@ -211,6 +214,10 @@ pub fn parse_file(
             },
             Kind::Text => format.parse(Content::Text(text), &input),
         });
+    }
+    // Many JSON documents, one per line: not one value to parse.
+    if csv_turns::JsonTurns.detect(Content::Text(text), &input) {
+        return Some(csv_turns::JsonTurns.parse(Content::Text(text), &input));
     }
     let body = text.trim_start_matches('\u{feff}').trim_start();
     if body.starts_with(['{', '[', '"']) {
