@@ -35,6 +35,8 @@
 //!   thousands separators (`1,250,000.00`) are left alone.
 //! - **Spoken digits**: [`SPOKEN_DIGIT_RUN`] or more digit words in a row are classified the same
 //!   way (a card read out digit by digit still passes the Luhn check).
+//! - **Across turns**: a card read out in pieces, one turn each, is found on the whole call
+//!   ([`cards_across_turns`]) and redacted in every turn it spans.
 //! - **E-mail**: `local@domain.tld` (also `＠`), where local and domain are letters of alphabetic
 //!   scripts, digits and `._%+-`; CJK characters end an address, since those scripts write no
 //!   space before it. Spoken: `<word> (dot <word>)* at <word> (dot <word>)+` ending in a known
@@ -183,6 +185,17 @@ pub fn clean(text: &str) -> String {
 /// replaced one for one with U+FFFD, so a transcript cannot reorder what the reader sees. Spans
 /// that are empty or reach past the text are ignored (the text is still shown).
 pub fn segment(text: &str, hits: &[(usize, usize)], redact: bool) -> Vec<Segment> {
+    segment_with(text, hits, redact, &[])
+}
+
+/// [`segment`], with PII spans found beyond the turn's own text redacted too (a card read out
+/// over several turns: [`cards_across_turns`]).
+pub fn segment_with(
+    text: &str,
+    hits: &[(usize, usize)],
+    redact: bool,
+    also: &[PiiSpan],
+) -> Vec<Segment> {
     let chars: Vec<char> = text.chars().map(displayable).collect();
     let n = chars.len();
 
@@ -212,7 +225,12 @@ pub fn segment(text: &str, hits: &[(usize, usize)], redact: bool) -> Vec<Segment
 
     let mut pii_of: Vec<Option<usize>> = vec![None; n];
     let pii = if redact {
-        find_pii_chars(&chars)
+        let mut found = find_pii_chars(&chars);
+        found.extend(
+            also.iter()
+                .filter(|s| s.char_start < s.char_end && s.char_end <= n),
+        );
+        merge(found)
     } else {
         Vec::new()
     };
@@ -468,8 +486,30 @@ fn classify(digits: &[u8], longest_group: usize, dialled: bool) -> Option<PiiKin
 }
 
 /// Digit groups joined by separators, classified.
-fn digit_runs(chars: &[char], out: &mut Vec<PiiSpan>) {
+/// Digits joined across at most two separators, as one number might be written.
+struct DigitCandidate {
+    /// The first digit, and one past the last.
+    start: usize,
+    end: usize,
+    digits: Vec<u8>,
+    /// Each group's length in digits.
+    lengths: Vec<usize>,
+    /// The separators between groups.
+    seps: Vec<char>,
+}
+
+impl DigitCandidate {
+    /// A date or an amount, which are not PII.
+    fn is_date_or_amount(&self) -> bool {
+        is_date(&self.digits, &self.lengths, &self.seps) || is_amount(&self.lengths, &self.seps)
+    }
+}
+
+/// Every run of digits in `chars`, joined across separators. CJK numerals are their own
+/// candidates, never joined.
+fn digit_candidates(chars: &[char]) -> Vec<DigitCandidate> {
     let n = chars.len();
+    let mut out = Vec::new();
     let mut i = 0;
     while i < n {
         if digit_value(chars[i]).is_none() {
@@ -481,7 +521,7 @@ fn digit_runs(chars: &[char], out: &mut Vec<PiiSpan>) {
         let cjk = is_cjk_numeral(chars[i]);
         let start = i;
         let mut digits: Vec<u8> = Vec::new();
-        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut lengths: Vec<usize> = Vec::new();
         let mut seps: Vec<char> = Vec::new();
         let mut end = i;
         loop {
@@ -492,7 +532,7 @@ fn digit_runs(chars: &[char], out: &mut Vec<PiiSpan>) {
                 digits.push(digit_value(chars[end]).expect("checked just above"));
                 end += 1;
             }
-            groups.push((g, end));
+            lengths.push(end - g);
             if cjk {
                 break;
             }
@@ -509,22 +549,90 @@ fn digit_runs(chars: &[char], out: &mut Vec<PiiSpan>) {
             }
         }
         i = end;
-        let lengths: Vec<usize> = groups.iter().map(|(s, e)| e - s).collect();
-        if is_date(&digits, &lengths, &seps) || is_amount(&lengths, &seps) {
+        out.push(DigitCandidate {
+            start,
+            end,
+            digits,
+            lengths,
+            seps,
+        });
+    }
+    out
+}
+
+fn digit_runs(chars: &[char], out: &mut Vec<PiiSpan>) {
+    for c in digit_candidates(chars) {
+        if c.is_date_or_amount() {
             continue;
         }
-        let longest = lengths.iter().copied().max().unwrap_or(0);
+        let longest = c.lengths.iter().copied().max().unwrap_or(0);
         // A leading `+` or `(` belongs to a phone number.
-        let prefixed = start > 0 && matches!(chars[start - 1], '+' | '(' | '＋' | '（');
-        let dialled = groups.len() > 1 || prefixed || digits.first() == Some(&0);
-        if let Some(kind) = classify(&digits, longest, dialled) {
+        let prefixed = c.start > 0 && matches!(chars[c.start - 1], '+' | '(' | '＋' | '（');
+        let dialled = c.lengths.len() > 1 || prefixed || c.digits.first() == Some(&0);
+        if let Some(kind) = classify(&c.digits, longest, dialled) {
             out.push(PiiSpan {
                 kind,
-                char_start: if prefixed { start - 1 } else { start },
-                char_end: end,
+                char_start: if prefixed { c.start - 1 } else { c.start },
+                char_end: c.end,
             });
         }
     }
+}
+
+/// Turns without digits of at most this many words ("go on", "mm-hmm, next four?") do not end
+/// a number read out over several turns.
+pub const FILLER_WORDS: usize = 8;
+
+/// Card numbers read out over several turns ("4111 1111" … "mm-hmm" … "1111 1111"):
+/// speech-to-text ends a turn at each pause, and each piece is too short to be redacted on its
+/// own, while a reader of the whole call sees the number. The digit groups of a call's turns,
+/// in order, are read as one number across turns separated at most by short turns without
+/// digits ([`FILLER_WORDS`]); every run of them over more than one turn that is 13–19 digits
+/// long and passes the Luhn check is a card, redacted in each turn it spans. Returns the spans
+/// to redact, per turn, in characters of `texts[i]`.
+pub fn cards_across_turns(texts: &[&str]) -> Vec<Vec<PiiSpan>> {
+    let mut out = vec![Vec::new(); texts.len()];
+    // (turn, first char, end char, digits) of the groups read since the chain last broke.
+    let mut chain: Vec<(usize, usize, usize, Vec<u8>)> = Vec::new();
+    for (turn, text) in texts.iter().enumerate() {
+        let chars: Vec<char> = text.chars().map(displayable).collect();
+        let candidates: Vec<DigitCandidate> = digit_candidates(&chars)
+            .into_iter()
+            .filter(|c| !c.is_date_or_amount() && !is_cjk_numeral(chars[c.start]))
+            .collect();
+        if candidates.is_empty() {
+            if words(&chars).len() > FILLER_WORDS {
+                chain.clear();
+            }
+            continue;
+        }
+        for c in candidates {
+            chain.push((turn, c.start, c.end, c.digits));
+            let mut total = 0;
+            for first in (0..chain.len()).rev() {
+                total += chain[first].3.len();
+                if total > 19 {
+                    // No card ends here with an earlier start, and none will start there.
+                    chain.drain(..=first);
+                    break;
+                }
+                let run = &chain[first..];
+                if total >= 13 && run[0].0 != turn {
+                    let digits: Vec<u8> = run.iter().flat_map(|g| g.3.iter().copied()).collect();
+                    if luhn_valid(&digits) {
+                        for &(t, start, end, _) in run {
+                            out[t].push(PiiSpan {
+                                kind: PiiKind::Card,
+                                char_start: start,
+                                char_end: end,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `2026-11-02`, `02.11.2026`, `2/11/2026`, `02 11 2026`: three groups with a four-digit year
@@ -980,5 +1088,65 @@ mod tests {
         );
         let ex = excerpt(&segs, 1..=1, 10);
         assert_eq!(display_text(&ex), "…that i called last week and my…");
+    }
+
+    /// The turns of `texts` (per [`cards_across_turns`]) that get a card span, and the text each
+    /// span covers.
+    fn across(texts: &[&str]) -> Vec<(usize, String)> {
+        cards_across_turns(texts)
+            .iter()
+            .enumerate()
+            .flat_map(|(t, spans)| {
+                spans.iter().map(move |s| {
+                    let text: String = texts[t]
+                        .chars()
+                        .skip(s.char_start)
+                        .take(s.char_end - s.char_start)
+                        .collect();
+                    (t, text)
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_card_read_out_over_several_turns_is_redacted_in_each() {
+        let turns = [
+            "sure, the card number is",
+            "4111 1111",
+            "mm-hmm, go on",
+            "1111 1111",
+            "okay thank you",
+        ];
+        assert_eq!(
+            across(&turns),
+            [(1, "4111 1111".to_string()), (3, "1111 1111".to_string())]
+        );
+        // Four digits a turn, the agent confirming in between.
+        let turns = ["4111", "okay", "1111", "yes", "1111", "next four", "1111"];
+        let got: Vec<usize> = across(&turns).iter().map(|(t, _)| *t).collect();
+        assert_eq!(got, [0, 2, 4, 6]);
+        // And the segments show a placeholder, not the digits.
+        let segs = segment_with(turns[2], &[], true, &cards_across_turns(&turns)[2]);
+        assert_eq!(segs, [Segment::Redacted(PiiKind::Card)]);
+    }
+
+    #[test]
+    fn numbers_that_are_not_one_card_stay_as_they_are() {
+        // Fails the Luhn check.
+        assert!(across(&["4111", "1111", "1111", "1112"]).is_empty());
+        // A long turn between the pieces ends the number.
+        assert!(
+            across(&[
+                "4111 1111",
+                "let me explain what happened with my bill over the last three months",
+                "1111 1111",
+            ])
+            .is_empty()
+        );
+        // Dates and amounts are not pieces of a number.
+        assert!(across(&["on 2026-11-02", "I paid 1,250.00", "order 4111"]).is_empty());
+        // Within one turn, the turn's own redaction finds it: nothing to add across turns.
+        assert!(across(&["4111 1111 1111 1111"]).is_empty());
     }
 }

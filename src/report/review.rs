@@ -147,9 +147,16 @@ impl CallView {
         let Some(turns) = &self.turns else {
             return Vec::new();
         };
+        let across = if redact {
+            let texts: Vec<&str> = turns.iter().map(|t| t.text.as_str()).collect();
+            redact::cards_across_turns(&texts)
+        } else {
+            vec![Vec::new(); turns.len()]
+        };
         turns
             .iter()
-            .map(|t| {
+            .zip(&across)
+            .map(|(t, across)| {
                 let ids: Vec<usize> = (0..self.hits.len())
                     .filter(|&h| self.hits[h].turn == t.turn)
                     .collect();
@@ -162,7 +169,7 @@ impl CallView {
                         )
                     })
                     .collect();
-                let mut segs = redact::segment(&t.text, &spans, redact);
+                let mut segs = redact::segment_with(&t.text, &spans, redact, across);
                 for s in &mut segs {
                     if let Segment::Mark { hits, .. } = s {
                         hits.iter_mut().for_each(|i| *i = ids[*i]);
