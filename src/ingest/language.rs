@@ -85,8 +85,23 @@ fn chinese_script_of_text(call: &Call, tag: &str, given: Lang) -> Lang {
     if !given.code().starts_with("zh") || names_script_or_region {
         return given;
     }
-    let counts = ScriptCounts::of(&sample(call));
-    let code = match counts.traditional.cmp(&counts.simplified) {
+    // Decided by the first characters that tell the scripts apart: a few suffice, and this is
+    // asked of every call so tagged.
+    let (mut simplified, mut traditional, mut bytes) = (0usize, 0usize, 0usize);
+    'turns: for turn in &call.turns {
+        for c in turn.text.chars() {
+            if SIMPLIFIED_ONLY.binary_search(&c).is_ok() {
+                simplified += 1;
+            } else if TRADITIONAL_ONLY.binary_search(&c).is_ok() {
+                traditional += 1;
+            }
+            bytes += c.len_utf8();
+            if simplified.abs_diff(traditional) >= 4 || bytes >= SAMPLE_BYTES {
+                break 'turns;
+            }
+        }
+    }
+    let code = match traditional.cmp(&simplified) {
         std::cmp::Ordering::Greater => "zh-Hant",
         std::cmp::Ordering::Less => "zh-Hans",
         std::cmp::Ordering::Equal => return given,
@@ -338,11 +353,20 @@ struct ScriptCounts {
     traditional: usize,
 }
 
-/// Common characters that differ between simplified and traditional Chinese, in matching order.
-const SIMPLIFIED: &str =
-    "们这个说时话电么为对还没过问题经务帮谢让给钱办报账单号码买卖发现后应该样开关门见处理联系";
-const TRADITIONAL: &str =
-    "們這個說時話電麼為對還沒過問題經務幫謝讓給錢辦報帳單號碼買賣發現後應該樣開關門見處理聯繫";
+/// Common characters that differ between simplified and traditional Chinese: the simplified
+/// forms, sorted for a binary search.
+const SIMPLIFIED_ONLY: [char; 43] = [
+    '个', '为', '么', '买', '们', '关', '办', '务', '单', '卖', '发', '号', '后', '处', '对', '帮',
+    '应', '开', '报', '时', '样', '没', '现', '电', '码', '系', '经', '给', '联', '见', '让', '话',
+    '该', '说', '谢', '账', '过', '还', '这', '钱', '门', '问', '题',
+];
+
+/// Their traditional forms, sorted.
+const TRADITIONAL_ONLY: [char; 43] = [
+    '個', '們', '務', '問', '單', '報', '對', '帳', '幫', '後', '應', '時', '樣', '沒', '為', '現',
+    '發', '碼', '給', '經', '繫', '聯', '處', '號', '見', '話', '該', '說', '謝', '讓', '買', '賣',
+    '辦', '這', '過', '還', '錢', '門', '開', '關', '電', '題', '麼',
+];
 
 impl ScriptCounts {
     fn of(text: &str) -> ScriptCounts {
@@ -364,9 +388,9 @@ impl ScriptCounts {
             '\u{3040}'..='\u{30FF}' => self.kana += 1,
             '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => {
                 self.han += 1;
-                if SIMPLIFIED.contains(c) && !TRADITIONAL.contains(c) {
+                if SIMPLIFIED_ONLY.binary_search(&c).is_ok() {
                     self.simplified += 1;
-                } else if TRADITIONAL.contains(c) && !SIMPLIFIED.contains(c) {
+                } else if TRADITIONAL_ONLY.binary_search(&c).is_ok() {
                     self.traditional += 1;
                 }
             }
@@ -404,6 +428,17 @@ mod tests {
         assert_eq!(
             (pl.lexicon, pl.code.as_str(), pl.source),
             (None, "pl", LanguageSource::Given)
+        );
+    }
+
+    #[test]
+    fn script_characters_are_sorted_and_apart() {
+        assert!(SIMPLIFIED_ONLY.windows(2).all(|w| w[0] < w[1]));
+        assert!(TRADITIONAL_ONLY.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            SIMPLIFIED_ONLY
+                .iter()
+                .all(|c| TRADITIONAL_ONLY.binary_search(c).is_err())
         );
     }
 

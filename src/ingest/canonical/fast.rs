@@ -186,8 +186,10 @@ impl<'a> Reader<'a> {
         let mut seen = Fields::default();
         self.object(|r, key| {
             match key {
-                // A label, or a diarizer's speaker number (`"speaker": 0`), like an id.
-                "speaker" => turn.speaker = seen.first(0, r.id())?,
+                // A diarizer's speaker number (`"speaker": 0`) is left to serde_json: reading
+                // it here cost every turn 0.3% more instructions (callgrind), for records that
+                // seldom have one.
+                "speaker" => turn.speaker = seen.first(0, r.opt_string())?,
                 "start_s" => turn.start_s = seen.first(1, r.opt_number())?,
                 "end_s" => turn.end_s = seen.first(2, r.opt_number())?,
                 "role" => turn.role = seen.first(4, r.opt_string())?,
@@ -437,7 +439,6 @@ mod tests {
             r#"{"call_id":"c2","queue":null,"channel":null,"duration_s":null,"customer_id":null,"turns":null}"#,
             r#"{"call_id":"c4","started_at":1793610845,"turns":[{"text":"epoch seconds"}]}"#,
             r#"{"call_id":"c7","turns":[{"role":"customer","content":"chat log"},{"speaker":"spk_0","role":"agent","text":"both"}]}"#,
-            r#"{"call_id":"c10","turns":[{"speaker":0,"text":"a diarizer's number"},{"speaker":12,"text":"b"}]}"#,
             r#"{"call_id":"c8","turns":[{"role":"customer","content":"hi","timestamp":"2026-11-02T10:00:05Z"},{"role":"agent","content":"hello","created_at":1793613606}]}"#,
             r#"{"call_id":"c9","turns":[{"content":"c","text":"t"},{"text":"t","content":"c"},{"text":null,"content":"c"},{"content":"c","text":null},{"created_at":1,"timestamp":"2"},{"timestamp":null,"created_at":3}]}"#,
             r#"{"turns":[{"text":"no speaker"},{"speaker":null,"text":null},{}],"call_id":"c3"}"#,
@@ -486,6 +487,8 @@ mod tests {
             r#"{"call_id":"c1","duration_s":1.2.3}"#,
             r#"{"call_id":"c1","duration_s":"61"}"#,
             r#"{"call_id":"c1","duration_s":1234567890123456}"#,
+            // Read by serde_json: a diarizer's speaker number.
+            r#"{"call_id":"c10","turns":[{"speaker":0,"text":"a"}]}"#,
             r#"{"call_id":"c1","queue":5}"#,
             r#"{"call_id":"c1","turns":{}}"#,
             r#"{"call_id":"c1","turns":[["agent","hi"]]}"#,
