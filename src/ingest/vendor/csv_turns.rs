@@ -1,4 +1,6 @@
-//! CSV/TSV turn tables: one row per turn, with a header — what teams export from other tools.
+//! Tables of turns: one row per turn, with a header — what teams export from other tools — in
+//! CSV/TSV, or in JSON Lines, one object per turn, whose keys are the columns (a warehouse's
+//! JSON export). Both are read by the same [`Table`], so they mean the same thing.
 //!
 //! Columns are found by name ([`Field`] aliases, or `--column FIELD=NAME`): `call_id` and `text`
 //! are needed (without a call_id column, a file with a speaker column is one call named after the
