@@ -26,6 +26,16 @@ const SAMPLE_BYTES: usize = 2048;
 /// Decides the language of `call`.
 pub fn call_language(call: &Call, detector: &Detector) -> CallLanguage {
     if let Some(tag) = call.language_tag.as_deref() {
+        if is_indian_english(tag) && romanised_language(&sample(call)) == Some("hi") {
+            // Chat platforms in India tag their locale, en-IN, whatever the customer writes.
+            if let Some(hi) = Lang::from_code("hi") {
+                return CallLanguage {
+                    lexicon: Some(hi),
+                    code: hi.code().to_string(),
+                    source: LanguageSource::Detected,
+                };
+            }
+        }
         return match Lang::from_bcp47(tag).or_else(|| Lang::from_name(tag)) {
             Some(l) => {
                 let l = chinese_script_of_text(call, tag, l);
@@ -74,6 +84,14 @@ pub fn latin_detector() -> Detector {
         WLang::Ind,
         WLang::Vie,
     ])
+}
+
+/// Whether `tag` is English as written in India (`en-IN`): Hinglish chats carry it, as
+/// their platform's locale.
+fn is_indian_english(tag: &str) -> bool {
+    let mut parts = tag.trim().split(['-', '_']);
+    parts.next().is_some_and(|p| p.eq_ignore_ascii_case("en"))
+        && parts.any(|p| p.eq_ignore_ascii_case("in"))
 }
 
 /// A Chinese tag without a script or region (`zh`, `cmn`, `chinese`: what Whisper and many
@@ -428,6 +446,29 @@ mod tests {
         assert_eq!(
             (pl.lexicon, pl.code.as_str(), pl.source),
             (None, "pl", LanguageSource::Given)
+        );
+    }
+
+    #[test]
+    fn an_en_in_chat_in_hinglish_is_read_as_hindi() {
+        let d = latin_detector();
+        let hinglish = "maine pehle bhi call kiya tha, abhi tak mera refund nahi aaya";
+        let got = call_language(&call(hinglish, Some("en-IN")), &d);
+        assert_eq!(
+            (got.code.as_str(), got.source),
+            ("hi", LanguageSource::Detected)
+        );
+        // Indian English stays English, and other English tags are the caller's word.
+        let english = "I called last week and my refund has still not come";
+        let got = call_language(&call(english, Some("en-IN")), &d);
+        assert_eq!(
+            (got.code.as_str(), got.source),
+            ("en", LanguageSource::Given)
+        );
+        let got = call_language(&call(hinglish, Some("en-US")), &d);
+        assert_eq!(
+            (got.code.as_str(), got.source),
+            ("en", LanguageSource::Given)
         );
     }
 
