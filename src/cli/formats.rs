@@ -355,6 +355,17 @@ impl IngestSetup {
                 m.duplicate_rows()
             ));
         }
+        let near: Vec<String> = m
+            .case_only_misses()
+            .iter()
+            .map(|(call, row)| format!("{call} (row {row})"))
+            .collect();
+        if !near.is_empty() {
+            s.push_str(&format!(
+                "; call ids are compared as written, and some differ from a row's only in case: {}",
+                near.join(", ")
+            ));
+        }
         s.push('.');
         Some(s)
     }

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use regex::Regex;
 
@@ -302,7 +303,16 @@ pub struct MetadataTable {
     used: Vec<AtomicBool>,
     calls_without_row: AtomicU64,
     duplicate_rows: u64,
+    /// The row ids in lower case, built at the first call without a row, to tell whether its
+    /// id differs from a row's only in case.
+    lower_index: OnceLock<HashMap<String, String>>,
+    /// The first [`CASE_EXAMPLES`] calls (by id) without a row whose id a row has in another
+    /// case: (the call's id, the row's).
+    case_only: Mutex<Vec<(String, String)>>,
 }
+
+/// How many calls whose id differs from a row's only in case the run's summary names.
+const CASE_EXAMPLES: usize = 3;
 
 impl fmt::Debug for MetadataTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -409,6 +419,8 @@ impl MetadataTable {
             used: Vec::new(),
             calls_without_row: AtomicU64::new(0),
             duplicate_rows: 0,
+            lower_index: OnceLock::new(),
+            case_only: Mutex::new(Vec::new()),
         };
         for (line, row) in rows {
             let heads: Vec<&str> = row.iter().map(|(h, _)| h.as_str()).collect();
@@ -464,6 +476,7 @@ impl MetadataTable {
         let Some(&i) = self.index.get(call.call_id.as_str()) else {
             call.metadata_matched = Some(false);
             self.calls_without_row.fetch_add(1, Ordering::Relaxed);
+            self.note_case_only(&call.call_id);
             return;
         };
         self.used[i].store(true, Ordering::Relaxed);
@@ -501,6 +514,34 @@ impl MetadataTable {
             .iter()
             .filter(|u| !u.load(Ordering::Relaxed))
             .count() as u64
+    }
+
+    /// Records `call_id` when a row has it in another case (`CALL-001` for `call-001`, a file
+    /// name against an export's id): ids are compared as written, as ids that differ in case
+    /// may be different calls, but the run's summary names such near misses.
+    fn note_case_only(&self, call_id: &str) {
+        let lower = self.lower_index.get_or_init(|| {
+            self.index
+                .keys()
+                .map(|id| (id.to_lowercase(), id.clone()))
+                .collect()
+        });
+        if let Some(row_id) = lower.get(&call_id.to_lowercase()) {
+            // The first few in order, whichever thread meets them first.
+            let mut examples = self.case_only.lock().unwrap_or_else(|e| e.into_inner());
+            examples.push((call_id.to_string(), row_id.clone()));
+            examples.sort();
+            examples.truncate(CASE_EXAMPLES);
+        }
+    }
+
+    /// Calls without a row whose id a row has in another case: (the call's id, the row's),
+    /// the first few.
+    pub fn case_only_misses(&self) -> Vec<(String, String)> {
+        self.case_only
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Calls that found no row so far.

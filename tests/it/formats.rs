@@ -1153,6 +1153,40 @@ fn the_metadata_file_beside_the_transcripts_is_not_read_as_one() {
     assert_eq!(calls["m1"]["customer_id"].str(), "cust-1");
 }
 
+/// Transcripts named after their calls in upper case, an export's ids in lower case: ids are
+/// compared as written, and the run's summary names the near misses so the join can be fixed.
+#[test]
+fn call_ids_that_differ_from_a_metadata_row_only_in_case_are_named() {
+    let ws = Workspace::new();
+    ws.write(
+        "night/CALL-001.txt",
+        "Agent: Hello, how can I help?\nCustomer: I called last week\n",
+    );
+    ws.write("night/call-002.txt", "Agent: Hello\nCustomer: thanks\n");
+    ws.write(
+        "metadata.csv",
+        "call_id,customer_id\ncall-001,u1\ncall-002,u1\n",
+    );
+    let o = ws.run(&[
+        "scan",
+        "night",
+        "--metadata",
+        "metadata.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 transcript(s) without a row")
+            && err.contains("differ from a row's only in case: CALL-001 (row call-001)"),
+        "{err}"
+    );
+    let calls = by_call_id(read_table(&ws.path("out"), "calls"));
+    assert!(calls["CALL-001"]["customer_id"].is_null(), "not joined");
+    assert_eq!(calls["call-002"]["customer_id"].str(), "u1");
+}
+
 /// Most speech-to-text engines number speakers (`spk_0`, `spk_1`) rather than name roles. A
 /// phrase table of customer cues has no agent phrases, so role inference reads the embedded
 /// agent cues: the customer is still found, and their repeat-contact cue counts.
