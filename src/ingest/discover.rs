@@ -56,7 +56,31 @@ pub fn discover(paths: &[PathBuf], leave_out: &[&Path]) -> Discovery {
         found.skipped[skipped..].sort_by_cached_key(|p| walk_order_key(p));
         found.rejects[rejects..].sort_by_cached_key(|r| walk_order_key(Path::new(&*r.source.path)));
     }
+    if paths.len() > 1 {
+        read_once(&mut found);
+    }
     found
+}
+
+/// Keeps the first of the paths that reach the same file: a file named twice, or named and
+/// inside a directory also named (`scan night night/calls.jsonl`, or overlapping globs in a
+/// job's command), is read once instead of having its every call rejected as a duplicate.
+/// The repeats are counted as skipped. Asked only of runs with more than one path: one walk
+/// reaches each file once.
+fn read_once(found: &mut Discovery) {
+    let Discovery { files, skipped, .. } = found;
+    let mut seen = std::collections::HashSet::with_capacity(files.len());
+    files.retain(|file| {
+        let real = file
+            .path
+            .canonicalize()
+            .unwrap_or_else(|_| file.path.clone());
+        let first = seen.insert(real);
+        if !first {
+            skipped.push(file.path.clone());
+        }
+        first
+    });
 }
 
 /// Why a path that is neither a file nor a directory is not read.
@@ -305,6 +329,29 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn a_file_reached_by_two_paths_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("night")).unwrap();
+        std::fs::write(d.join("night/a.jsonl"), "x").unwrap();
+        std::fs::write(d.join("night/b.jsonl"), "x").unwrap();
+        let night = d.join("night");
+        let found = discover(
+            &[
+                night.clone(),
+                night.join("b.jsonl"),
+                night.join("../night/a.jsonl"),
+            ],
+            &[],
+        );
+        assert_eq!(names_under(&found, d), ["night/a.jsonl", "night/b.jsonl"]);
+        assert_eq!(
+            found.skipped,
+            [night.join("b.jsonl"), night.join("../night/a.jsonl")]
+        );
+    }
+
     #[test]
     fn symlink_loops_are_rejects_not_crashes() {
         let dir = tempfile::tempdir().unwrap();

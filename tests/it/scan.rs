@@ -574,3 +574,27 @@ fn speakers_numbered_by_a_diarizer_get_their_roles_inferred() {
     let calls = by_call_id(read_table(&ws.path("out"), "calls"));
     assert!(calls["n1"]["repeat_contact"].bool());
 }
+
+#[test]
+fn a_file_named_twice_is_read_once() {
+    // A job's paths overlap: the night's directory, and a file inside it.
+    let ws = Workspace::new();
+    ws.write(
+        "night/calls.jsonl",
+        r#"{"call_id":"d1","language":"en","turns":[{"speaker":"customer","text":"I called last week"}]}"#,
+    );
+    let out = ws.run(&[
+        "scan",
+        "night",
+        "night/calls.jsonl",
+        "--out",
+        "out",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::stderr(&out));
+    let m = manifest(&ws.path("out"));
+    assert_eq!(m["counts"]["files"], 1, "{m}");
+    assert_eq!(m["counts"]["files_skipped"], 1, "{m}");
+    assert_eq!(m["counts"]["records_rejected"], 0, "{m}");
+    assert_eq!(read_table(&ws.path("out"), "calls").len(), 1);
+}
