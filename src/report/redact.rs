@@ -485,7 +485,6 @@ fn classify(digits: &[u8], longest_group: usize, dialled: bool) -> Option<PiiKin
     }
 }
 
-/// Digit groups joined by separators, classified.
 /// Digits joined across at most two separators, as one number might be written.
 struct DigitCandidate {
     /// The first digit, and one past the last.
@@ -560,6 +559,7 @@ fn digit_candidates(chars: &[char]) -> Vec<DigitCandidate> {
     out
 }
 
+/// Digit groups joined by separators, classified.
 fn digit_runs(chars: &[char], out: &mut Vec<PiiSpan>) {
     for c in digit_candidates(chars) {
         if c.is_date_or_amount() {

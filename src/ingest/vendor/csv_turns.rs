@@ -96,7 +96,7 @@ impl Format for JsonTurns {
         "JSON Lines table of turns (one object per turn)"
     }
     fn detection(&self) -> &'static str {
-        ".jsonl/.ndjson files whose first line is one turn (a call_id and a text, no turns list); read whole"
+        ".jsonl/.ndjson files whose first line is one turn (a text and a call_id or speaker, no turns list); read whole"
     }
     fn fields(&self) -> &'static str {
         "the keys as a CSV turn table's columns: call_id, speaker, start, end, text, turn, confidence, customer_id, agent_id, queue, channel, language, started_at"
