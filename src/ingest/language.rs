@@ -108,10 +108,10 @@ fn chinese_script_of_text(call: &Call, tag: &str, given: Lang) -> Lang {
     let (mut simplified, mut traditional, mut bytes) = (0usize, 0usize, 0usize);
     'turns: for turn in &call.turns {
         for c in turn.text.chars() {
-            if SIMPLIFIED_ONLY.binary_search(&c).is_ok() {
-                simplified += 1;
-            } else if TRADITIONAL_ONLY.binary_search(&c).is_ok() {
-                traditional += 1;
+            match chinese_form(c) {
+                Some(ChineseForm::Simplified) => simplified += 1,
+                Some(ChineseForm::Traditional) => traditional += 1,
+                None => {}
             }
             bytes += c.len_utf8();
             if simplified.abs_diff(traditional) >= 4 || bytes >= SAMPLE_BYTES {
@@ -386,6 +386,23 @@ const TRADITIONAL_ONLY: [char; 43] = [
     '辦', '這', '過', '還', '錢', '門', '開', '關', '電', '題', '麼',
 ];
 
+/// Which of the two written forms of Chinese a character belongs to alone.
+enum ChineseForm {
+    Simplified,
+    Traditional,
+}
+
+/// The form `c` is written in, when it is one of the common characters that differ.
+fn chinese_form(c: char) -> Option<ChineseForm> {
+    if SIMPLIFIED_ONLY.binary_search(&c).is_ok() {
+        Some(ChineseForm::Simplified)
+    } else if TRADITIONAL_ONLY.binary_search(&c).is_ok() {
+        Some(ChineseForm::Traditional)
+    } else {
+        None
+    }
+}
+
 impl ScriptCounts {
     fn of(text: &str) -> ScriptCounts {
         let mut counts = ScriptCounts::default();
@@ -406,10 +423,10 @@ impl ScriptCounts {
             '\u{3040}'..='\u{30FF}' => self.kana += 1,
             '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => {
                 self.han += 1;
-                if SIMPLIFIED_ONLY.binary_search(&c).is_ok() {
-                    self.simplified += 1;
-                } else if TRADITIONAL_ONLY.binary_search(&c).is_ok() {
-                    self.traditional += 1;
+                match chinese_form(c) {
+                    Some(ChineseForm::Simplified) => self.simplified += 1,
+                    Some(ChineseForm::Traditional) => self.traditional += 1,
+                    None => {}
                 }
             }
             '\u{0900}'..='\u{097F}' => self.devanagari += 1,
